@@ -1,0 +1,190 @@
+"""Incident rules in plain Python: command grammar, channel names, statuses, roles and metrics.
+
+No Slack and no database here, so every rule can be read and tested on its own.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+
+STATUSES = ("investigating", "identified", "monitoring", "resolved")
+ROLES = ("commander", "comms", "scribe")
+CHANNEL_NAME_MAX = 80
+TITLE_MAX = 150
+
+USAGE = """*`/incident` commands*
+• `/incident declare` — open the declare form
+• `/incident declare [sevN] <title>` — declare at once (severity defaults to {default})
+• `/incident list` — open incidents · `/incident help` — this text
+In an incident channel:
+• `/incident status investigating|identified|monitoring|resolved`
+• `/incident sev <sevN>` · `/incident role commander|comms|scribe @user`
+• `/incident update <text>` — post to the channel and announcements
+• `/incident timeline <text>` · `/incident followup <text> [@owner]`
+• `/incident resolve [summary]` · `/incident repair` — finish Slack set-up steps that failed
+Pin a message to the timeline with a :pushpin: reaction."""
+
+_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+
+
+class UsageError(ValueError):
+    """Malformed `/incident` input; the message says what was wrong and is shown to the user."""
+
+
+@dataclass(frozen=True)
+class Command:
+    """A parsed `/incident` command."""
+
+    name: str
+    args: dict[str, object] = field(default_factory=dict)
+
+
+def parse_incident_command(text: str, severities: list[str]) -> Command:
+    """Parse the text after `/incident`. Raises UsageError naming what was wrong."""
+    text = (text or "").strip()
+    if not text:
+        return Command("help")
+    verb, _, rest = text.partition(" ")
+    verb = verb.lower()
+    rest = rest.strip()
+    if verb in ("help", "list"):
+        return Command(verb)
+    if verb == "declare":
+        if not rest:
+            return Command("declare_modal")
+        first, _, remainder = rest.partition(" ")
+        severity = None
+        if first.lower() in severities:
+            severity, rest = first.lower(), remainder.strip()
+        elif re.fullmatch(r"sev\d+", first.lower()):
+            raise UsageError(f"unknown severity `{first}`; use one of {', '.join(severities)}")
+        if not rest:
+            raise UsageError("a title is needed: `/incident declare [sevN] <title>`")
+        if len(rest) > TITLE_MAX:
+            raise UsageError(f"the title is {len(rest)} characters; keep it under {TITLE_MAX}")
+        return Command("declare", {"severity": severity, "title": rest})
+    if verb == "status":
+        status = rest.lower()
+        if status not in STATUSES:
+            raise UsageError(f"unknown status `{rest or '(none)'}`; use one of {', '.join(STATUSES)}")
+        return Command("status", {"status": status})
+    if verb in ("sev", "severity"):
+        sev = rest.lower()
+        if sev not in severities:
+            raise UsageError(f"unknown severity `{rest or '(none)'}`; use one of {', '.join(severities)}")
+        return Command("sev", {"severity": sev})
+    if verb == "role":
+        role, _, who = rest.partition(" ")
+        role = role.lower()
+        if role not in ROLES:
+            raise UsageError(f"unknown role `{role or '(none)'}`; use one of {', '.join(ROLES)}")
+        m = _MENTION.fullmatch(who.strip())
+        if not m:
+            raise UsageError(f"name a person with an @mention: `/incident role {role} @user`")
+        return Command("role", {"role": role, "user": m.group(1)})
+    if verb == "timeline" and not rest:
+        return Command("timeline_show")
+    if verb in ("update", "timeline"):
+        if not rest:
+            raise UsageError(f"text is needed: `/incident {verb} <text>`")
+        return Command(verb, {"text": rest})
+    if verb in ("followup", "follow-up"):
+        if not rest:
+            raise UsageError("text is needed: `/incident followup <text> [@owner]`")
+        owner = None
+        mentions = list(_MENTION.finditer(rest))
+        if mentions and rest.endswith(mentions[-1].group(0)):
+            owner = mentions[-1].group(1)
+            rest = rest[: mentions[-1].start()].strip()
+            if not rest:
+                raise UsageError("text is needed before the owner: `/incident followup <text> [@owner]`")
+        return Command("followup", {"text": rest, "owner": owner})
+    if verb == "resolve":
+        return Command("resolve", {"summary": rest or None})
+    if verb == "repair":
+        number = None
+        if rest:
+            digits = rest.lstrip("#")
+            if not digits.isdigit():
+                raise UsageError("`/incident repair [number]` takes an incident number")
+            number = int(digits)
+        return Command("repair", {"number": number})
+    if verb in ("triage", "rca", "postmortem"):
+        return Command(verb, {"text": rest})
+    raise UsageError(f"unknown command `{verb}`")
+
+
+def slugify(text: str, max_len: int) -> str:
+    """Lowercase ASCII words joined by '-', within Slack's channel-name alphabet."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    if len(slug) > max_len:
+        slug = slug[:max_len].rsplit("-", 1)[0] if "-" in slug[:max_len] else slug[:max_len]
+    return slug.strip("-")
+
+
+def channel_name(prefix: str, number: int, title: str, attempt: int = 1) -> str:
+    """`<prefix>-<number>-<slug>`, at most 80 characters of `a-z0-9-_`; attempts after a `name_taken` add `-N`."""
+    head = f"{prefix}-{number}"
+    tail = f"-{attempt}" if attempt > 1 else ""
+    room = CHANNEL_NAME_MAX - len(head) - len(tail) - 1
+    slug = slugify(title, room) if room > 0 else ""
+    return f"{head}-{slug}{tail}" if slug else f"{head}{tail}"
+
+
+def can_transition(current: str, new: str) -> bool:
+    """Any change of status is allowed except leaving or re-entering `resolved` by `status` (reopen is explicit)."""
+    return new != current and current != "resolved"
+
+
+@dataclass(frozen=True)
+class IncidentMetrics:
+    """Durations in seconds from declaration; None where the milestone has not happened."""
+
+    time_to_acknowledge: float | None
+    time_to_mitigate: float | None
+    time_to_resolve: float | None
+
+
+def compute_metrics(declared_at: datetime, acknowledged_at: datetime | None, mitigated_at: datetime | None,
+                    resolved_at: datetime | None) -> IncidentMetrics:
+    def since(t: datetime | None) -> float | None:
+        return None if t is None else max(0.0, (t - declared_at).total_seconds())
+
+    return IncidentMetrics(since(acknowledged_at), since(mitigated_at), since(resolved_at))
+
+
+def format_duration(seconds: float | None) -> str:
+    """`1h 05m`, `4m 10s`, or `—` when unknown."""
+    if seconds is None:
+        return "—"
+    s = int(round(seconds))
+    if s >= 86400:
+        return f"{s // 86400}d {s % 86400 // 3600}h"
+    if s >= 3600:
+        return f"{s // 3600}h {s % 3600 // 60:02d}m"
+    if s >= 60:
+        return f"{s // 60}m {s % 60:02d}s"
+    return f"{s}s"
+
+
+def topic_text(severity: str, status: str, commander_id: str | None) -> str:
+    """Channel topic: severity · status · commander, within Slack's 250-character limit."""
+    commander = f"<@{commander_id}>" if commander_id else "no commander yet"
+    return f"{severity.upper()} · {status} · commander: {commander}"[:250]
+
+
+def slack_date(dt: datetime, fmt: str = "{date_short_pretty} {time}") -> str:
+    """A Slack date token: each reader sees the time in their own zone; the fallback is UTC."""
+    fallback = dt.strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{int(dt.timestamp())}^{fmt}|{fallback}>"
+
+
+def ts_to_datetime(ts: str) -> datetime:
+    """A Slack message ts (`1503435956.000247`) as an aware UTC datetime."""
+    from datetime import timezone
+
+    return datetime.fromtimestamp(float(ts), tz=timezone.utc)

@@ -1,0 +1,102 @@
+"""Assembling and running Firewatch: context, Slack app, HTTP server, background sweeps."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+import uvicorn
+
+from bot.config import FirewatchConfig
+from bot.context import AppContext
+from bot.settings import Settings
+from bot.slack.app import build_app
+from bot.slack.client import make_slack_client
+from bot.web import build_web_app
+from storage.db import make_engine
+
+log = logging.getLogger(__name__)
+
+
+def build_context(settings: Settings, config: FirewatchConfig) -> AppContext:
+    engine = make_engine(settings.database_url)
+    slack = make_slack_client(settings.slack_bot_token, settings.normalized_slack_api_url)
+    ctx = AppContext(settings=settings, config=config, engine=engine, slack=slack)
+    for install in _feature_installers():
+        install(ctx)
+    return ctx
+
+
+def _feature_installers():
+    """Optional feature packages hook themselves into the context (services, listeners, routes)."""
+    return []
+
+
+@dataclass
+class Running:
+    """A started server (HTTP thread and optional Socket Mode handler), for tests, the demo and `serve`."""
+
+    ctx: AppContext
+    server: uvicorn.Server
+    thread: threading.Thread
+    url: str
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        for stop in self.ctx.services.get("on_stop", []):
+            stop()
+        self.ctx.engine.dispose()
+
+
+def start_in_thread(ctx: AppContext, *, host: str = "127.0.0.1", port: int = 0, mode: str = "http") -> Running:
+    """Start the HTTP server on a background thread and wait until it accepts connections."""
+    slack_app = build_app(ctx, extra_registrations=ctx.services.get("listeners", []))
+    web = build_web_app(ctx, slack_app if mode == "http" else None, extra_routes=ctx.services.get("routes", []))
+    config = uvicorn.Config(web, host=host, port=port, log_level="warning", lifespan="off", access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="firewatch-http", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"the HTTP server did not start on {host}:{port}")
+        time.sleep(0.02)
+    bound_port = server.servers[0].sockets[0].getsockname()[1]
+    for start in ctx.services.get("on_start", []):
+        start()
+    return Running(ctx=ctx, server=server, thread=thread, url=f"http://{host}:{bound_port}")
+
+
+def start_background_repair(ctx: AppContext) -> None:
+    """Finish the Slack set-up of incidents a previous run left incomplete (a crash or a Slack outage)."""
+    from bot.incidents.flows import repair_all
+
+    def run():
+        try:
+            repaired = repair_all(ctx)
+            if repaired:
+                log.info("start-up repair: %s", repaired)
+        except Exception:  # noqa: BLE001
+            log.exception("start-up repair failed; `/incident repair` can be run by hand")
+
+    threading.Thread(target=run, name="firewatch-repair", daemon=True).start()
+
+
+def serve_forever(ctx: AppContext, *, mode: str, host: str, port: int) -> None:
+    """`firewatch serve`: HTTP mode serves Slack and webhooks; Socket Mode takes Slack traffic over the socket and
+    still serves webhooks and health on the port."""
+    slack_app = build_app(ctx, extra_registrations=ctx.services.get("listeners", []))
+    web = build_web_app(ctx, slack_app if mode == "http" else None, extra_routes=ctx.services.get("routes", []))
+    if mode == "socket":
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        handler = SocketModeHandler(slack_app, ctx.settings.slack_app_token)
+        handler.connect()
+        log.info("connected to Slack in Socket Mode")
+    for start in ctx.services.get("on_start", []):
+        start()
+    start_background_repair(ctx)
+    uvicorn.run(web, host=host, port=port, log_level="info", lifespan="off")

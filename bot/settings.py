@@ -1,0 +1,41 @@
+"""Process settings from the environment (secrets and endpoints); team configuration lives in firewatch.yaml."""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_DATABASE_URL = "sqlite:///./firewatch.db"
+
+
+class Settings(BaseSettings):
+    """Environment names are a contract: SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_APP_TOKEN,
+    FIREWATCH_SLACK_API_URL, FIREWATCH_DATABASE_URL, FIREWATCH_CONFIG."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", populate_by_name=True)
+
+    slack_bot_token: str | None = Field(default=None, validation_alias=AliasChoices("SLACK_BOT_TOKEN"))
+    slack_signing_secret: str | None = Field(default=None, validation_alias=AliasChoices("SLACK_SIGNING_SECRET"))
+    slack_app_token: str | None = Field(default=None, validation_alias=AliasChoices("SLACK_APP_TOKEN"))
+    slack_api_url: str = Field(default=DEFAULT_SLACK_API_URL, validation_alias=AliasChoices("FIREWATCH_SLACK_API_URL"))
+    database_url: str = Field(default=DEFAULT_DATABASE_URL, validation_alias=AliasChoices("FIREWATCH_DATABASE_URL"))
+    config_path: str = Field(default="./firewatch.yaml", validation_alias=AliasChoices("FIREWATCH_CONFIG"))
+    # Public base URL of this server, used in links (iCal feeds). Optional.
+    public_url: str | None = Field(default=None, validation_alias=AliasChoices("FIREWATCH_PUBLIC_URL"))
+
+    @property
+    def normalized_slack_api_url(self) -> str:
+        # slack_sdk joins the method name onto the base URL, so it must end with a slash.
+        return self.slack_api_url if self.slack_api_url.endswith("/") else self.slack_api_url + "/"
+
+    def missing_for(self, mode: str) -> list[str]:
+        """Environment variables that `firewatch serve --mode MODE` cannot run without."""
+        missing = []
+        if not self.slack_bot_token:
+            missing.append("SLACK_BOT_TOKEN")
+        if mode == "http" and not self.slack_signing_secret:
+            missing.append("SLACK_SIGNING_SECRET")
+        if mode == "socket" and not self.slack_app_token:
+            missing.append("SLACK_APP_TOKEN")
+        return missing

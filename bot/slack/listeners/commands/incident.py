@@ -1,0 +1,196 @@
+"""`/incident`: parse, acknowledge at once, run the incident flow, reply ephemerally."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import App
+
+from bot.context import AppContext
+from bot.incidents import flows, messages, service
+from bot.incidents.domain import USAGE, Command, UsageError, parse_incident_command
+from bot.incidents.service import IncidentError
+from bot.safety import neutralize_mentions
+
+log = logging.getLogger(__name__)
+CHANNEL_COMMANDS = {"status", "sev", "role", "update", "timeline", "timeline_show", "followup", "resolve",
+                    "triage", "rca", "postmortem"}
+
+
+def usage(ctx: AppContext) -> str:
+    return USAGE.format(default=ctx.config.incidents.default_severity)
+
+
+def register(app: App, ctx: AppContext) -> None:
+    @app.command("/incident")
+    def handle_incident(ack, command, respond, client):
+        cfg = ctx.config.incidents
+        try:
+            cmd = parse_incident_command(command.get("text", ""), cfg.severity_names)
+        except UsageError as exc:
+            ack(response_type="ephemeral", text=f":warning: {neutralize_mentions(str(exc))}\n\n{usage(ctx)}")
+            return
+        if cmd.name == "help":
+            ack(response_type="ephemeral", text=usage(ctx))
+            return
+        if cmd.name == "declare_modal":
+            ack()
+            client.views_open(trigger_id=command["trigger_id"], view=messages.declare_modal(
+                [(s.name, s.description) for s in cfg.severities], cfg.default_severity, command.get("channel_id")))
+            return
+        if cmd.name == "declare":
+            ack(response_type="ephemeral", text=f":hourglass_flowing_sand: Declaring “{neutralize_mentions(str(cmd.args['title']))}”…")
+        else:
+            ack()
+        run_command(ctx, cmd, user=command["user_id"], channel=command.get("channel_id"), respond=respond)
+
+
+def run_command(ctx: AppContext, cmd: Command, *, user: str, channel: str | None, respond) -> None:
+    """Everything after the ack; errors the user can fix come back as ephemeral text."""
+    if cmd.name == "declare":
+        severity = str(cmd.args.get("severity") or ctx.config.incidents.default_severity)
+        declare_and_report(ctx, title=str(cmd.args["title"]), severity=severity, description="", private=False,
+                           user=user, respond=respond)
+        return
+    if cmd.name == "list":
+        with ctx.session() as s:
+            open_incidents = service.list_open(s)
+        respond(response_type="ephemeral", text="Open incidents",
+                blocks=messages.list_blocks(open_incidents, ctx.prefix))
+        return
+    if cmd.name == "repair":
+        repair(ctx, cmd.args.get("number"), channel, respond)
+        return
+    with ctx.session() as s:
+        incident = service.get_by_channel(s, channel)
+    if incident is None:
+        respond(response_type="ephemeral", text=f":warning: `/incident {cmd.name.replace('_show', '')}` works in an "
+                "incident channel. Use `/incident list` to find one.")
+        return
+    handler = ctx.services.get(f"incident_command:{cmd.name}") or _HANDLERS.get(cmd.name)
+    if handler is None:
+        respond(response_type="ephemeral", text=f":construction: `/incident {cmd.name}` is not available in this installation.")
+        return
+    try:
+        handler(ctx, incident, cmd, user, respond)
+    except IncidentError as exc:
+        respond(response_type="ephemeral", text=f":warning: {neutralize_mentions(str(exc))}")
+
+
+def declare_and_report(ctx: AppContext, *, title: str, severity: str, description: str, private: bool, user: str,
+                       respond) -> None:
+    incident, problems = flows.declare(ctx, title=title, severity=severity, reporter_id=user,
+                                       description=description, private=private)
+    label = messages.incident_label(incident, ctx.prefix)
+    if problems:
+        text = (f":warning: {label} is recorded, but a Slack step failed ({', '.join(problems)}). "
+                f"Run `/incident repair {incident.number}` to finish it; nothing is lost.")
+    else:
+        text = f":rotating_light: {label} declared ({severity.upper()}): {messages.channel_link(incident)}"
+    respond(response_type="ephemeral", text=text)
+    hook = ctx.services.get("after_declare")
+    if hook is not None:
+        hook(ctx, incident.id)
+
+
+def repair(ctx: AppContext, number: int | None, channel: str | None, respond) -> None:
+    with ctx.session() as s:
+        incident = service.get_by_number(s, number) if number else service.get_by_channel(s, channel)
+    if incident is None:
+        respond(response_type="ephemeral", text=":warning: No such incident. Use `/incident repair <number>`.")
+        return
+    missing = flows.missing_steps(ctx, incident)
+    if not missing:
+        respond(response_type="ephemeral", text=f":white_check_mark: {messages.incident_label(incident, ctx.prefix)} needs no repair.")
+        return
+    problems = flows.ensure_slack_setup(ctx, incident.id)
+    with ctx.session() as s:
+        incident = service.get(s, incident.id)
+    if problems:
+        respond(response_type="ephemeral", text=f":warning: Still failing: {', '.join(problems)}. Try again shortly.")
+    else:
+        respond(response_type="ephemeral", text=f":white_check_mark: Repaired {', '.join(missing)} for "
+                f"{messages.incident_label(incident, ctx.prefix)}: {messages.channel_link(incident)}")
+
+
+def _status(ctx, incident, cmd, user, respond):
+    if cmd.args["status"] == "resolved":
+        _resolve(ctx, incident, Command("resolve", {"summary": None}), user, respond)
+        return
+    with ctx.session() as s:
+        inc = service.get(s, incident.id)
+        before = inc.status
+        service.set_status(s, inc, str(cmd.args["status"]), actor=user)
+    flows.post_in_channel(ctx, inc, messages.change_text(f"<@{user}> changed the status from {before} to *{inc.status}*"))
+    flows.refresh_slack(ctx, incident.id)
+
+
+def _sev(ctx, incident, cmd, user, respond):
+    with ctx.session() as s:
+        inc = service.get(s, incident.id)
+        before = inc.severity
+        service.set_severity(s, inc, str(cmd.args["severity"]), actor=user)
+    flows.post_in_channel(ctx, inc, messages.change_text(
+        f"<@{user}> changed the severity from {before.upper()} to *{inc.severity.upper()}*"))
+    flows.refresh_slack(ctx, incident.id)
+
+
+def _role(ctx, incident, cmd, user, respond):
+    target = str(cmd.args["user"])
+    with ctx.session() as s:
+        inc = service.get(s, incident.id)
+        service.assign_role(s, inc, str(cmd.args["role"]), target, actor=user)
+    try:
+        ctx.slack.conversations_invite(channel=inc.channel_id, users=target)
+    except Exception as exc:  # noqa: BLE001 - already in the channel is the usual case
+        log.debug("invite of %s: %s", target, flows.slack_error(exc))
+    flows.post_in_channel(ctx, inc, messages.change_text(f"<@{target}> is now *{cmd.args['role']}* (set by <@{user}>)"))
+    flows.refresh_slack(ctx, incident.id)
+
+
+def _update(ctx, incident, cmd, user, respond):
+    with ctx.session() as s:
+        inc = service.get(s, incident.id)
+        service.add_timeline(s, inc, "update", str(cmd.args["text"]), actor=user)
+    flows.broadcast_update(ctx, inc, user, str(cmd.args["text"]))
+
+
+def _timeline(ctx, incident, cmd, user, respond):
+    with ctx.session() as s:
+        inc = service.get(s, incident.id)
+        service.add_timeline(s, inc, "note", str(cmd.args["text"]), actor=user)
+    respond(response_type="ephemeral", text=":memo: Added to the timeline.")
+
+
+def _timeline_show(ctx, incident, cmd, user, respond):
+    respond(response_type="ephemeral", text="*Timeline*\n" + flows.timeline_text(ctx, incident))
+
+
+def _followup(ctx, incident, cmd, user, respond):
+    owner = cmd.args.get("owner")
+    with ctx.session() as s:
+        inc = service.get(s, incident.id)
+        item = service.add_followup(s, inc, str(cmd.args["text"]), owner=owner, actor=user)
+    owner_text = f" for <@{owner}>" if owner else ""
+    flows.post_in_channel(ctx, inc, f":clipboard: Follow-up #{item.id}{owner_text}: {neutralize_mentions(item.text)}")
+
+
+def _resolve(ctx, incident, cmd, user, respond):
+    with ctx.session() as s:
+        inc = service.get(s, incident.id)
+        service.resolve(s, inc, summary=cmd.args.get("summary"), actor=user)
+    flows.post_in_channel(ctx, inc, messages.resolved_text(inc, ctx.prefix))
+    flows.refresh_slack(ctx, incident.id)
+    if inc.announcement_ts:
+        try:
+            ctx.slack.chat_postMessage(channel=inc.announcement_channel, thread_ts=inc.announcement_ts,
+                                       reply_broadcast=True, text=messages.resolved_text(inc, ctx.prefix))
+        except Exception as exc:  # noqa: BLE001
+            log.warning("could not announce resolution: %s", flows.slack_error(exc))
+    hook = ctx.services.get("after_resolve")
+    if hook is not None:
+        hook(ctx, incident.id)
+
+
+_HANDLERS = {"status": _status, "sev": _sev, "role": _role, "update": _update, "timeline": _timeline,
+             "timeline_show": _timeline_show, "followup": _followup, "resolve": _resolve}

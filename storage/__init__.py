@@ -1,0 +1,1 @@
+"""Persistence for Firewatch: SQLModel tables, engines and sessions, Alembic migrations."""
