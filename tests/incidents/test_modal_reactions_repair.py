@@ -1,0 +1,146 @@
+"""The declare modal, the :pushpin: timeline, duplicate deliveries, partial-failure repair and Slack retries."""
+
+from __future__ import annotations
+
+import json
+
+from sqlmodel import select
+
+from storage.models import Incident, ProcessedEvent, TimelineEvent
+from tests.conftest import ALICE, REPORTER
+
+
+def test_declare_without_text_opens_modal_and_submission_declares(harness):
+    h = harness
+    r = h.command("declare", trigger_id="9999.1.trigger")
+    assert r.status_code == 200
+    opened = h.fake.wait_for(lambda f: f.calls_to("views.open"))
+    view = opened[0].params["view"]
+    assert opened[0].params["trigger_id"] == "9999.1.trigger"
+    assert view["callback_id"] == "incident_declare"
+    assert {b["block_id"] for b in view["blocks"]} == {"title", "severity", "description", "private"}
+
+    values = {
+        "title": {"value": {"type": "plain_text_input", "value": "Login failures in EU"}},
+        "severity": {"value": {"type": "static_select", "selected_option": {"value": "sev1"}}},
+        "description": {"value": {"type": "plain_text_input", "value": "Many 401s since 09:00"}},
+        "private": {"value": {"type": "checkboxes", "selected_options": [{"value": "private"}]}},
+    }
+    r = h.sender.view_submission("incident_declare", values, user=REPORTER)
+    assert r.status_code == 200
+    create = h.fake.wait_for(lambda f: f.calls_to("conversations.create"))[0]
+    assert create.params["name"] == "inc-1-login-failures-in-eu"
+    assert str(create.params["is_private"]).lower() in ("true", "1")
+    h.fake.wait_for(lambda f: f.calls_to("pins.add"))
+    with h.ctx.session() as s:
+        inc = s.exec(select(Incident)).one()
+    assert (inc.severity, inc.private, inc.description) == ("sev1", True, "Many 401s since 09:00")
+
+
+def test_modal_validation_errors_are_inline(harness):
+    values = {"title": {"value": {"type": "plain_text_input", "value": "  "}},
+              "severity": {"value": {"type": "static_select", "selected_option": {"value": "sev2"}}}}
+    r = harness.sender.view_submission("incident_declare", values, user=REPORTER)
+    assert r.status_code == 200
+    assert r.json() == {"response_action": "errors", "errors": {"title": "A title is needed."}}
+
+
+def test_pushpin_reaction_adds_message_once_even_with_retries(harness):
+    h = harness
+    channel = h.declare()
+    ts = h.fake.post_user_message(channel, ALICE, "p99 latency back under 300ms after the rollback")
+    event = {"type": "reaction_added", "user": ALICE, "reaction": "pushpin",
+             "item": {"type": "message", "channel": channel, "ts": ts}, "item_user": ALICE, "event_ts": ts}
+    for retry in (None, 1, 2):
+        r = h.sender.event(event, event_id="Ev0PIN0001", retry_num=retry)
+        assert r.status_code == 200
+    # Another person pins the same message (a new event id): still one entry.
+    assert h.sender.event(event, event_id="Ev0PIN0002").status_code == 200
+    h.fake.wait_for(lambda f: f.calls_to("chat.getPermalink"))
+
+    def entries():
+        with h.ctx.session() as s:
+            return s.exec(select(TimelineEvent).where(TimelineEvent.kind == "message")).all()
+
+    h.fake.wait_for(lambda f: entries())
+    import time
+    time.sleep(0.5)  # let any duplicate that slipped through land before counting
+    rows = entries()
+    assert len(rows) == 1
+    assert rows[0].text == "p99 latency back under 300ms after the rollback"
+    assert rows[0].actor_id == ALICE and rows[0].source_ts == ts
+    assert abs(rows[0].at.timestamp() - float(ts)) < 0.001
+    assert rows[0].permalink.endswith(ts.replace(".", ""))
+    with h.ctx.session() as s:
+        assert {e.event_id for e in s.exec(select(ProcessedEvent))} == {"Ev0PIN0001", "Ev0PIN0002"}
+
+
+def test_other_reactions_and_channels_are_ignored(harness):
+    h = harness
+    channel = h.declare()
+    ts = h.fake.post_user_message(channel, ALICE, "lol")
+    h.sender.event({"type": "reaction_added", "user": ALICE, "reaction": "joy",
+                    "item": {"type": "message", "channel": channel, "ts": ts}})
+    ts2 = h.fake.post_user_message("C0GENERAL", ALICE, "unrelated")
+    h.sender.event({"type": "reaction_added", "user": ALICE, "reaction": "pushpin",
+                    "item": {"type": "message", "channel": "C0GENERAL", "ts": ts2}})
+    import time
+    time.sleep(0.5)
+    with h.ctx.session() as s:
+        assert s.exec(select(TimelineEvent).where(TimelineEvent.kind == "message")).all() == []
+
+
+def test_failed_pin_keeps_record_and_repair_finishes(harness):
+    h = harness
+    h.fake.fail("pins.add", error="internal_error")
+    h.command("declare sev2 Queue backlog growing")
+    r = h.wait_response("repair")
+    assert "INC-1 is recorded" in r["text"] and "pin: internal_error" in r["text"]
+    with h.ctx.session() as s:
+        inc = s.exec(select(Incident)).one()
+    assert inc.channel_id and inc.summary_ts and not inc.summary_pinned
+    assert inc.setup_error == "pin: internal_error"
+    assert inc.announcement_ts is None  # later steps wait for the repair, in order
+
+    h.command("repair 1")
+    h.wait_response("Repaired pin, announcement")
+    with h.ctx.session() as s:
+        inc = s.exec(select(Incident)).one()
+    assert inc.summary_pinned and inc.announcement_ts and inc.setup_error is None
+    assert len(h.fake.calls_to("conversations.create")) == 1  # the channel was not created twice
+
+
+def test_channel_creation_failure_leaves_a_record_and_repair_creates_it(harness):
+    h = harness
+    h.fake.fail("conversations.create", error="restricted_action")
+    h.command("declare sev1 DNS failures")
+    h.wait_response("recorded")
+    with h.ctx.session() as s:
+        inc = s.exec(select(Incident)).one()
+    assert inc.channel_id is None and inc.setup_error == "channel: restricted_action"
+    h.command("repair 1")
+    h.wait_response("Repaired channel")
+    with h.ctx.session() as s:
+        inc = s.exec(select(Incident)).one()
+    assert inc.channel_id and inc.summary_pinned
+
+
+def test_rate_limited_and_server_errors_are_retried(harness):
+    h = harness
+    h.fake.fail("conversations.create", status=429, retry_after=1)
+    h.fake.fail("chat.postMessage", status=503)
+    h.command("declare sev2 Retry me")
+    h.fake.wait_for(lambda f: f.calls_to("pins.add"), timeout=15)
+    created = h.fake.attempts("conversations.create")
+    assert [c.status for c in created] == [429, 200]
+    assert created[1].at - created[0].at >= 0.9  # Retry-After was honoured
+    posts = h.fake.attempts("chat.postMessage")
+    assert posts[0].status == 503 and posts[1].status == 200
+    h.wait_response("declared")
+
+
+def test_url_verification_challenge(harness):
+    body = json.dumps({"token": "x", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
+                       "type": "url_verification"})
+    r = harness.sender.post(body, "application/json")
+    assert r.status_code == 200 and "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" in r.text
