@@ -23,3 +23,13 @@ def neutralize_mentions(text: str) -> str:
 def truncate(text: str, limit: int, marker: str = "…") -> str:
     """Shorten `text` to at most `limit` characters (Slack rejects oversize fields)."""
     return text if len(text) <= limit else text[: max(0, limit - len(marker))] + marker
+
+
+_BROADCAST_TOKEN = re.compile(r"<!(channel|here|everyone|subteam\^[^>]*)(\|[^>]*)?>", re.IGNORECASE)
+
+
+def neutralize_broadcasts(text: str) -> str:
+    """Escape only group and broadcast mentions, keeping `<@U…>` user mentions readable; for text shown to one
+    person (ephemeral), where a user mention notifies nobody but a stray `<!channel>` should still not render."""
+    escaped = _BROADCAST_TOKEN.sub(lambda m: m.group(0).replace("<", "&lt;").replace(">", "&gt;"), text)
+    return _BARE_BROADCAST.sub(lambda m: "@\u2060" + m.group(1), escaped)

@@ -64,7 +64,7 @@ class FakeSlack:
             self.usergroups: dict[str, list[str]] = {}
             self.views: dict[str, dict[str, Any]] = {}
             self._ids = itertools.count(1)
-            self._clock = itertools.count(1)
+            self._last_ts = 0.0
             self.add_user(BOT_USER_ID, "firewatch", tz="UTC", is_bot=True)
 
     # -- workspace set-up -------------------------------------------------------------------------------------
@@ -163,7 +163,10 @@ class FakeSlack:
         return None
 
     def _ts(self) -> str:
-        return f"{int(time.time())}.{next(self._clock):06d}"
+        # Real time to the microsecond (so timeline order is true), bumped to stay unique like Slack's.
+        now = max(time.time(), self._last_ts + 0.000001)
+        self._last_ts = now
+        return f"{now:.6f}"
 
     def _channel(self, cid: str, name: str, private: bool, members: list[str]) -> dict[str, Any]:
         return {"id": cid, "name": name, "is_private": private, "members": list(members), "topic": "",
@@ -368,6 +371,11 @@ def _coerce(params: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _flatten(form: dict[str, list[str]]) -> dict[str, Any]:
+    """Form and query fields arrive as lists; a field sent once is a plain value."""
+    return {k: (v[0] if len(v) == 1 else v) for k, v in form.items()}
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: "FakeSlackServer"
     protocol_version = "HTTP/1.1"
@@ -396,7 +404,7 @@ class _Handler(BaseHTTPRequestHandler):
             with fake.lock:
                 self._send(200, {"calls": [c.__dict__ for c in fake.calls], "responses": fake.responses})
             return
-        self._handle_api(path, parse_qs(urlparse(self.path).query))
+        self._handle_api(path, _flatten(parse_qs(urlparse(self.path).query)))
 
     def do_POST(self):
         fake = self.server.fake
@@ -425,11 +433,10 @@ class _Handler(BaseHTTPRequestHandler):
         if "json" in ctype:
             params = json.loads(raw or b"{}")
         else:
-            params = {k: v for k, v in parse_qs(raw.decode()).items()}
+            params = _flatten(parse_qs(raw.decode()))
         self._handle_api(path, params)
 
     def _handle_api(self, path: str, params: dict[str, Any]) -> None:
-        params = {k: (v[0] if isinstance(v, list) and len(v) == 1 else v) for k, v in params.items()}
         method = path.rsplit("/", 1)[-1]
         auth = self.headers.get("Authorization", "")
         token = auth[len("Bearer "):] if auth.startswith("Bearer ") else params.pop("token", None)

@@ -13,7 +13,7 @@ from slack_sdk.errors import SlackApiError
 from bot.context import AppContext
 from bot.incidents import messages, service
 from bot.incidents.domain import channel_name, slack_date, topic_text, ts_to_datetime
-from bot.safety import neutralize_mentions
+from bot.safety import neutralize_broadcasts
 from storage.models import Incident
 
 log = logging.getLogger(__name__)
@@ -212,6 +212,6 @@ def timeline_text(ctx: AppContext, incident: Incident) -> str:
     """The last 30 timeline entries, one line each, times in the reader's zone."""
     with ctx.session() as s:
         events = service.timeline(s, incident)
-    lines = [f"• {slack_date(e.at, '{time}')} {neutralize_mentions(e.text)[:300]}" for e in events[-30:]]
+    lines = [f"• {slack_date(e.at, '{time}')} {neutralize_broadcasts(e.text)[:300]}" for e in events[-30:]]
     return "\n".join(lines) if lines else "(empty)"
 

@@ -1,44 +1,243 @@
-"""`escalation_policies:`, `alert_routes:` and `webhooks:` sections of firewatch.yaml."""
+"""`escalation_policies:`, `alert_routes:` and `webhooks:` sections of firewatch.yaml.
+
+These models only check what can be checked locally (formats, ranges, non-empty lists). Cross-references that need
+the whole file (does `rotation:payments` exist, does a route's `policy` exist, are severity names among
+`incidents.severities`) are checked by `bot.config.FirewatchConfig`.
+
+Every validator raises ValueError with a full sentence: `bot.config` turns it into a `key.path: message` line.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+# Kept local rather than imported from bot.config, which imports this module (a cycle otherwise).
+_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_SEVERITY_NAME = re.compile(r"^sev[0-9]$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_ROTATION_NAME = r"[A-Za-z0-9][A-Za-z0-9_.-]*"
+_NOTIFY = re.compile(rf"^(?:rotation:{_ROTATION_NAME}(?::(?:primary|secondary))?|user:[UW][A-Z0-9]{{2,}})$")
+_DURATION = re.compile(r"^(\d+)([smh])$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600}
+
+NOTIFY_HELP = "use rotation:NAME, rotation:NAME:primary, rotation:NAME:secondary or user:U0123ABCD"
+DURATION_HELP = "use a whole number followed by s, m or h, like 30s, 5m or 1h"
+
+# Alert label value (lower-cased) -> incident severity. Configurable per route with `severity_map`.
+DEFAULT_SEVERITY_MAP: dict[str, str] = {"critical": "sev1", "error": "sev2", "warning": "sev3", "info": "sev4"}
+
+
+def parse_duration(text: Any) -> timedelta:
+    """Parse `30s`, `5m` or `1h` into a positive timedelta; raise ValueError with a config-ready message."""
+    if isinstance(text, timedelta):
+        value = text
+    else:
+        # YAML reads `timeout: 300` as an int; a bare number is ambiguous (seconds? minutes?) so it is refused.
+        if not isinstance(text, str):
+            raise ValueError(f"{text!r} is not a duration: {DURATION_HELP}")
+        match = _DURATION.match(text.strip())
+        if not match:
+            raise ValueError(f"{text!r} is not a duration: {DURATION_HELP}")
+        value = timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+    if value <= timedelta(0):
+        raise ValueError(f"{text!r} is not a positive duration: {DURATION_HELP}")
+    return value
+
+
+def format_duration(value: timedelta) -> str:
+    """Render a timedelta back in the config's own notation (`90s` stays `90s`, `300s` becomes `5m`)."""
+    seconds = int(value.total_seconds())
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600}h"
+    if seconds % 60 == 0:
+        return f"{seconds // 60}m"
+    return f"{seconds}s"
+
+
+def _severity_name(value: str) -> str:
+    if not isinstance(value, str) or not _SEVERITY_NAME.match(value):
+        raise ValueError(f"{value!r} is not a severity name: use sev1..sev9")
+    return value
+
+
+SeverityName = Annotated[str, AfterValidator(_severity_name)]
 
 
 @dataclass(frozen=True)
 class NotifyTarget:
+    """Who a step pages: a rotation's current primary/secondary, or one Slack user."""
+
     kind: str  # "rotation" | "user"
-    name: str
-    role: str = "primary"
+    name: str  # rotation name or Slack user id
+    role: str = "primary"  # "primary" | "secondary"; always "primary" for users
+
+    def describe(self) -> str:
+        """Human wording for messages: `payments (secondary)` or the user id."""
+        if self.kind == "rotation":
+            return self.name if self.role == "primary" else f"{self.name} ({self.role})"
+        return self.name
 
 
 class EscalationStepConfig(BaseModel):
+    """One step: who to notify, and how long to wait for an acknowledgement before the next step."""
+
     model_config = ConfigDict(extra="forbid")
+
     notify: str
-    timeout: str = "5m"
+    timeout: timedelta = timedelta(minutes=5)
+
+    @field_validator("notify")
+    @classmethod
+    def _notify(cls, value: str) -> str:
+        if not _NOTIFY.match(value):
+            raise ValueError(f"{value!r} is not a notify target: {NOTIFY_HELP}")
+        return value
+
+    @field_validator("timeout", mode="before")
+    @classmethod
+    def _timeout(cls, value: Any) -> timedelta:
+        return parse_duration(value)
 
     def target(self) -> NotifyTarget:
+        """The parsed `notify` value."""
         kind, _, rest = self.notify.partition(":")
         name, _, role = rest.partition(":")
         return NotifyTarget(kind=kind, name=name, role=role or "primary")
 
 
-class EscalationPolicyConfig(BaseModel):
+class PagerDutyMirrorConfig(BaseModel):
+    """Mirror this policy's pages to a PagerDuty service (Events API v2 integration)."""
+
     model_config = ConfigDict(extra="forbid")
+
+    # The routing key is a secret, so the file only names the environment variable holding it.
+    routing_key_env: str
+
+    @field_validator("routing_key_env")
+    @classmethod
+    def _env(cls, value: str) -> str:
+        if not _ENV_NAME.match(value):
+            raise ValueError(f"{value!r} is not an environment variable name (letters, digits and _)")
+        return value
+
+
+class EscalationPolicyConfig(BaseModel):
+    """An ordered list of steps, walked `repeat` times; then paging stops and `channel` is told."""
+
+    model_config = ConfigDict(extra="forbid")
+
     name: str
     steps: list[EscalationStepConfig] = Field(default_factory=list)
     repeat: int = 1
+    pagerduty: PagerDutyMirrorConfig | None = None
+    channel: str | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("an escalation policy needs a non-empty name")
+        return value
+
+    @field_validator("steps")
+    @classmethod
+    def _steps(cls, value: list[EscalationStepConfig]) -> list[EscalationStepConfig]:
+        if not value:
+            raise ValueError("an escalation policy needs at least one step")
+        return value
+
+    @field_validator("repeat")
+    @classmethod
+    def _repeat(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError(f"repeat must be at least 1 (the number of passes through the steps), got {value}")
+        return value
+
+    @field_validator("channel")
+    @classmethod
+    def _channel(cls, value: str | None) -> str | None:
+        if value is not None and not _CHANNEL_ID.match(value):
+            raise ValueError(f"{value!r} is not a Slack channel id (like C0123ABCD); use the id, not the name")
+        return value
 
 
 class AlertRouteConfig(BaseModel):
+    """Send alerts whose labels equal every `match` entry to `policy` (first matching route wins).
+
+    An empty `match` matches every alert, which makes a catch-all route when placed last.
+    """
+
     model_config = ConfigDict(extra="forbid")
+
     match: dict[str, str] = Field(default_factory=dict)
     policy: str
     open_incident: bool = False
+    severity_label: str = "severity"
+    # Keys are compared case-insensitively (Alertmanager rules say "critical", "Critical" or "CRITICAL" alike).
+    severity_map: dict[str, SeverityName] = Field(default_factory=lambda: dict(DEFAULT_SEVERITY_MAP))
+
+    @field_validator("match")
+    @classmethod
+    def _match(cls, value: dict[str, str]) -> dict[str, str]:
+        empty = [k for k in value if not k.strip()]
+        if empty:
+            raise ValueError("label names in match must not be empty")
+        return value
+
+    @field_validator("severity_label")
+    @classmethod
+    def _label(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("severity_label must name a label, like severity")
+        return value
+
+    @field_validator("severity_map")
+    @classmethod
+    def _map(cls, value: dict[str, str]) -> dict[str, str]:
+        lowered: dict[str, str] = {}
+        for key, sev in value.items():
+            low = key.strip().lower()
+            if not low:
+                raise ValueError("severity_map keys must be non-empty label values, like critical")
+            if low in lowered and lowered[low] != sev:
+                raise ValueError(f"severity_map maps {key!r} twice with different severities (keys ignore case)")
+            lowered[low] = sev
+        return lowered
 
 
 class WebhooksConfig(BaseModel):
+    """Alert intake: the bearer token's environment variable and where unrouted alerts are reported."""
+
     model_config = ConfigDict(extra="forbid")
+
     token_env: str = "FIREWATCH_WEBHOOK_TOKEN"
+    fallback_channel: str | None = None
+    # A cap on alerts per request so one huge payload cannot flood Slack; Alertmanager's own max_alerts is similar.
+    max_alerts: int = 200
+
+    @field_validator("token_env")
+    @classmethod
+    def _env(cls, value: str) -> str:
+        if not _ENV_NAME.match(value):
+            raise ValueError(f"{value!r} is not an environment variable name (letters, digits and _)")
+        return value
+
+    @field_validator("fallback_channel")
+    @classmethod
+    def _channel(cls, value: str | None) -> str | None:
+        if value is not None and not _CHANNEL_ID.match(value):
+            raise ValueError(f"{value!r} is not a Slack channel id (like C0123ABCD); use the id, not the name")
+        return value
+
+    @field_validator("max_alerts")
+    @classmethod
+    def _max(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError(f"max_alerts must be at least 1, got {value}")
+        return value

@@ -49,8 +49,10 @@ def test_role_update_status_followup_resolve(harness):
     resolved_msg = next(c for c in fake.calls_to("chat.postMessage") if "resolved*" in (c.params.get("text") or ""))
     assert "Time to resolve" in resolved_msg.params["text"]
     # The pinned summary was edited in place, not re-posted.
-    updates = [c for c in fake.calls_to("chat.update") if c.params["ts"] == inc.summary_ts]
-    assert updates and "resolved" in str(updates[-1].params["blocks"])
+    fake.wait_for(lambda f: any(c.params["ts"] == inc.summary_ts and "resolved" in str(c.params["blocks"])
+                                for c in f.calls_to("chat.update")))
+    assert len([c for c in fake.calls_to("chat.postMessage") if c.params["channel"] == channel
+                and c.params.get("blocks")]) == 1
 
     with h.ctx.session() as s:
         kinds = [e.kind for e in s.exec(select(TimelineEvent).order_by(TimelineEvent.at, TimelineEvent.id))]
