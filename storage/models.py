@@ -207,6 +207,9 @@ class AlertRecord(SQLModel, table=True):
     incident_id: Optional[int] = Field(default=None, foreign_key="incidents.id")
     starts_at: Optional[datetime] = _ts()
     received_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    # Set once paging/resolution for this alert is done; a start-up sweep finishes any left unprocessed.
+    processed_at: Optional[datetime] = _ts()
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
 class AlertGroupIncident(SQLModel, table=True):

@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-27 03:39:40.146055
+Create Date: 2026-11-27 03:41:09.220856
 """
 from alembic import op
 import sqlalchemy as sa
@@ -220,6 +220,8 @@ def upgrade() -> None:
     sa.Column('incident_id', sa.Integer(), nullable=True),
     sa.Column('starts_at', storage.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('received_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('processed_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('payload', sa.JSON(), nullable=False),
     sa.ForeignKeyConstraint(['incident_id'], ['incidents.id'], ),
     sa.ForeignKeyConstraint(['page_id'], ['pages.id'], ),
     sa.PrimaryKeyConstraint('id'),
