@@ -174,9 +174,10 @@ def format_validation_error(error: ValidationError) -> list[str]:
             msg = msg[len("Value error, ") :]
         if item["type"] == "extra_forbidden":
             msg = "unknown key (check the spelling)"
-        # Cross-reference checks report several already-pathed problems in one error.
+        # Model-level checks report several already-pathed problems in one error; prefix them with the section.
         if "\n" in msg or (not loc and ": " in msg):
-            lines.extend(msg.splitlines())
+            prefix = f"{_key_path(loc)}: " if loc else ""
+            lines.extend(prefix + line for line in msg.splitlines())
         else:
             lines.append(f"{_key_path(loc)}: {msg}")
     return lines

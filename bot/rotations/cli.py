@@ -1,0 +1,183 @@
+"""`firewatch schedule ...` commands: preview, export (iCal) and explain.
+
+The group is named `schedule`; the main CLI attaches it with `cli.add_command(schedule)`. For now the
+commands plan from the config only; `_inputs()` is where stored history and published shifts will be
+plugged in (history=..., frozen=...).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import click
+
+from bot.rotations.config import RotationConfig
+from bot.rotations.engine import Plan, plan_window
+from bot.rotations.explain import explain as explain_shift
+from bot.rotations.ical import to_ical
+from bot.rotations.report import fairness_report
+
+DEFAULT_CONFIG = "./firewatch.yaml"
+
+
+def _default_config() -> str:
+    return os.environ.get("FIREWATCH_CONFIG") or DEFAULT_CONFIG
+
+
+def _fail(message: str) -> None:
+    click.echo(message, err=True)
+    sys.exit(1)
+
+
+def _load_rotation(config_path: str, name: str) -> RotationConfig:
+    from bot.config import ConfigError, load_config
+
+    try:
+        config = load_config(config_path)
+    except ConfigError as exc:
+        click.echo(f"{exc.path}: invalid configuration:", err=True)
+        for problem in exc.problems:
+            click.echo(f"  {problem}", err=True)
+        sys.exit(1)
+    rotation = next((r for r in config.rotations if r.name == name), None)
+    if rotation is None:
+        known = ", ".join(r.name for r in config.rotations) or "(none configured)"
+        _fail(f"unknown rotation {name!r}; known rotations: {known}")
+    return rotation  # type: ignore[return-value]
+
+
+def _inputs(rotation: RotationConfig) -> dict:
+    """Ledger inputs for planning. Config-only for now; later: served history and published shifts."""
+    return {"history": (), "frozen": ()}
+
+
+def _plan(rotation: RotationConfig, start: date, end: date) -> Plan:
+    if end <= start:
+        _fail(f"--end ({end}) must be after --start ({start})")
+    return plan_window(rotation, start, end, **_inputs(rotation))
+
+
+def _preview_json(result: Plan) -> dict:
+    report = fairness_report(result)
+    return {
+        "rotation": result.rotation.name,
+        "timezone": result.rotation.timezone,
+        "shifts": [s.as_dict(result.rotation.zone) for s in result.shifts],
+        "fairness": report.as_dict(),
+        "violations": [v.as_dict(result.rotation.zone) for v in result.violations],
+    }
+
+
+def _preview_table(result: Plan) -> str:
+    tz = result.rotation.zone
+    names = {m.user: m.display for m in result.rotation.members}
+    rows = [("start", "end", "hours", "role", "user", "name", "weight")]
+    for s in result.shifts:
+        rows.append((
+            s.start.astimezone(tz).strftime("%a %Y-%m-%d %H:%M %Z"),
+            s.end.astimezone(tz).strftime("%a %Y-%m-%d %H:%M %Z"),
+            f"{s.hours:g}",
+            s.role,
+            s.user,
+            names.get(s.user, s.user),
+            f"{s.weight:.2f}",
+        ))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = [f"rotation {result.rotation.name} ({result.rotation.timezone})"]
+    lines += ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
+    lines.append("")
+    lines.append(fairness_report(result).render())
+    for v in result.violations:
+        lines.append(f"! {v.message}")
+    return "\n".join(lines)
+
+
+def _parse_at(value: str, rotation: RotationConfig) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        _fail(f"--at {value!r} is not a date-time like 2027-03-01T10:00 or 2027-03-01T10:00+00:00")
+    from bot.rotations.timeline import to_aware
+
+    return to_aware(parsed, rotation.zone)
+
+
+config_option = click.option(
+    "--config", "config_path", default=_default_config, show_default="$FIREWATCH_CONFIG or ./firewatch.yaml",
+    type=click.Path(dir_okay=False, path_type=str), help="Path to firewatch.yaml.",
+)
+rotation_option = click.option("--rotation", "rotation_name", required=True, help="Rotation name.")
+
+
+@click.group(name="schedule")
+def schedule() -> None:
+    """Preview, export and explain on-call schedules."""
+
+
+@schedule.command()
+@rotation_option
+@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), required=True, help="First day (rotation's zone).")
+@click.option("--end", type=click.DateTime(["%Y-%m-%d"]), required=True, help="Day after the last (exclusive).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@config_option
+def preview(rotation_name: str, start: datetime, end: datetime, fmt: str, config_path: str) -> None:
+    """Show the planned shifts and fairness for a date range."""
+    rotation = _load_rotation(config_path, rotation_name)
+    result = _plan(rotation, start.date(), end.date())
+    if fmt == "json":
+        click.echo(json.dumps(_preview_json(result), indent=2))
+    else:
+        click.echo(_preview_table(result))
+
+
+@schedule.command()
+@rotation_option
+@click.option("--ical", "ical_path", required=True, type=click.Path(dir_okay=False, path_type=str),
+              help="Where to write the .ics file ('-' for stdout).")
+@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), default=None, help="First day (default: today).")
+@click.option("--end", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Day after the last (default: start + 8 weeks).")
+@config_option
+def export(rotation_name: str, ical_path: str, start: datetime | None, end: datetime | None, config_path: str) -> None:
+    """Export shifts as an iCalendar file."""
+    rotation = _load_rotation(config_path, rotation_name)
+    first = start.date() if start else datetime.now(rotation.zone).date()
+    last = end.date() if end else first + timedelta(weeks=8)
+    result = _plan(rotation, first, last)
+    data = to_ical(result.shifts, calendar_name=f"On call: {rotation.name}",
+                   names={m.user: m.display for m in rotation.members})
+    if ical_path == "-":
+        click.echo(data.decode("utf-8"), nl=False)
+        return
+    try:
+        Path(ical_path).write_bytes(data)
+    except OSError as exc:
+        _fail(f"cannot write {ical_path}: {exc.strerror}")
+    click.echo(f"wrote {len(result.shifts)} shifts to {ical_path}")
+
+
+@schedule.command()
+@rotation_option
+@click.option("--at", "at_text", required=True, help="Instant, e.g. 2027-03-01T12:00 (rotation's zone) or with offset.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@config_option
+def explain(rotation_name: str, at_text: str, fmt: str, config_path: str) -> None:
+    """Explain why a person has the shift covering an instant."""
+    rotation = _load_rotation(config_path, rotation_name)
+    at = _parse_at(at_text, rotation)
+    result = explain_shift(rotation, at, **_inputs(rotation))
+    if fmt == "json":
+        click.echo(json.dumps(result.as_dict(), indent=2))
+    else:
+        click.echo(result.render())
+
+
+def main() -> None:  # pragma: no cover - convenience for `python -m bot.rotations.cli`
+    schedule()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,26 @@
+"""Helpers to build rotation configs for tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.rotations.config import RotationConfig
+
+
+def member(user: str, **extra: Any) -> dict:
+    return {"user": user, "name": user[2:].title(), **extra}
+
+
+def rotation(members: list[dict] | int = 4, **extra: Any) -> RotationConfig:
+    """A London rotation with daily 10:00 handoffs unless overridden; `members` may be a count."""
+    if isinstance(members, int):
+        members = [member(f"U0M{i:02d}") for i in range(members)]
+    data: dict[str, Any] = {
+        "name": "payments",
+        "timezone": "Europe/London",
+        "shift": {"length": "1d", "handoff_time": "10:00"},
+        "members": members,
+        "start": "2027-01-04",
+    }
+    data.update(extra)
+    return RotationConfig.model_validate(data)
