@@ -108,8 +108,8 @@ def test_several_cross_field_problems_are_reported_one_per_line():
         r["unavailability"][0]["user"] = "U0ZED"
     lines = problems(mutate)
     assert lines == [
-        "unavailability[0].user: U0ZED is not a member of rotation 'payments'",
-        "rules.senior_in_every_pair: rotation 'payments' has no member with seniority: senior",
+        "rotations[0]: unavailability[0].user: U0ZED is not a member of rotation 'payments'",
+        "rotations[0]: rules.senior_in_every_pair: rotation 'payments' has no member with seniority: senior",
     ]
 
 
