@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import uvicorn
 
+from bot import features
 from bot.config import FirewatchConfig
 from bot.context import AppContext
 from bot.settings import Settings
@@ -24,14 +25,8 @@ def build_context(settings: Settings, config: FirewatchConfig) -> AppContext:
     engine = make_engine(settings.database_url)
     slack = make_slack_client(settings.slack_bot_token, settings.normalized_slack_api_url)
     ctx = AppContext(settings=settings, config=config, engine=engine, slack=slack)
-    for install in _feature_installers():
-        install(ctx)
+    features.install(ctx)
     return ctx
-
-
-def _feature_installers():
-    """Optional feature packages hook themselves into the context (services, listeners, routes)."""
-    return []
 
 
 @dataclass

@@ -88,9 +88,17 @@ def declare_and_report(ctx: AppContext, *, title: str, severity: str, descriptio
     else:
         text = f":rotating_light: {label} declared ({severity.upper()}): {messages.channel_link(incident)}"
     respond(response_type="ephemeral", text=text)
-    hook = ctx.services.get("after_declare")
-    if hook is not None:
-        hook(ctx, incident.id)
+    run_hooks(ctx, "after_declare", incident.id)
+
+
+def run_hooks(ctx: AppContext, name: str, incident_id: int) -> None:
+    """Run the feature hooks registered under `name` (e.g. triage after declare). A failing hook is logged and
+    never undoes or blocks the incident change that triggered it."""
+    for hook in ctx.services.get(name, []):
+        try:
+            hook(ctx, incident_id)
+        except Exception:  # noqa: BLE001
+            log.exception("%s hook %s failed for incident %s", name, getattr(hook, "__name__", hook), incident_id)
 
 
 def repair(ctx: AppContext, number: int | None, channel: str | None, respond) -> None:
@@ -187,9 +195,7 @@ def _resolve(ctx, incident, cmd, user, respond):
                                        reply_broadcast=True, text=messages.resolved_text(inc, ctx.prefix))
         except Exception as exc:  # noqa: BLE001
             log.warning("could not announce resolution: %s", flows.slack_error(exc))
-    hook = ctx.services.get("after_resolve")
-    if hook is not None:
-        hook(ctx, incident.id)
+    run_hooks(ctx, "after_resolve", incident.id)
 
 
 _HANDLERS = {"status": _status, "sev": _sev, "role": _role, "update": _update, "timeline": _timeline,

@@ -1,0 +1,36 @@
+"""Entry points of scheduled jobs. They are pickled by reference into the job store, so these names and this
+module path are a stored contract: rename them only with a migration of `apscheduler_jobs`. Arguments are
+plain ids, never ORM objects or clients; the running context is installed at start-up."""
+
+from __future__ import annotations
+
+import logging
+
+log = logging.getLogger(__name__)
+_context = None
+
+
+def install(ctx) -> None:
+    """Make the running AppContext available to jobs in this process."""
+    global _context
+    _context = ctx
+
+
+def _ctx():
+    if _context is None:
+        raise RuntimeError("job ran before the application context was installed")
+    return _context
+
+
+def page_timeout(page_id: int, pass_number: int, step_index: int) -> None:
+    """A page's step timed out: escalate if it is still at that step and nobody acknowledged."""
+    from bot.paging.flows import on_step_timeout
+
+    on_step_timeout(_ctx(), page_id, pass_number, step_index)
+
+
+def shift_handoff(rotation: str) -> None:
+    """A shift boundary of `rotation`: send the handoff and schedule the next one."""
+    from bot.oncall.handoff import run_handoff
+
+    run_handoff(_ctx(), rotation)

@@ -1,0 +1,207 @@
+"""Rotations on real storage: the published (frozen) schedule, who is on call, overrides, swaps, PTO from Slack
+and the fairness ledger. The planning itself is `bot.rotations` (plain Python); this module feeds it what the
+database knows and stores what it decides."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Iterable
+
+from sqlmodel import Session, col, select
+
+from bot.context import AppContext
+from bot.rotations import (
+    PRIMARY,
+    BurdenEvent,
+    Override,
+    Plan,
+    RotationConfig,
+    ServedShift,
+    Shift,
+    UnavailabilityConfig,
+    horizon_end,
+    plan_window,
+)
+from storage.models import BurdenRecord, PublishedShift, RotationOverride, Unavailability
+from storage.types import utcnow
+
+
+class RotationError(ValueError):
+    """A request about a rotation that cannot be done (shown to the user)."""
+
+
+def rotation_config(ctx: AppContext, name: str) -> RotationConfig:
+    rotation = ctx.config.rotation(name)
+    if rotation is None:
+        known = ", ".join(r.name for r in ctx.config.rotations) or "none configured"
+        raise RotationError(f"unknown rotation `{name}` (rotations: {known})")
+    return rotation
+
+
+def effective_rotation(session: Session, rotation: RotationConfig) -> RotationConfig:
+    """The configured rotation plus PTO entered from Slack (`/oncall away`) for its members."""
+    members = {m.user for m in rotation.members}
+    rows = session.exec(select(Unavailability).where(col(Unavailability.user_id).in_(members))).all()
+    if not rows:
+        return rotation
+    extra = [UnavailabilityConfig(user=r.user_id, start=r.start, end=r.end, reason=r.reason) for r in rows]
+    return rotation.model_copy(update={"unavailability": [*rotation.unavailability, *extra]})
+
+
+def _published(session: Session, rotation: str) -> list[PublishedShift]:
+    return list(session.exec(select(PublishedShift).where(PublishedShift.rotation == rotation)
+                             .order_by(col(PublishedShift.start), col(PublishedShift.role))))
+
+
+def _to_shift(row: PublishedShift) -> Shift:
+    return Shift(rotation=row.rotation, role=row.role, user=row.user_id, start=row.start, end=row.end,
+                 weight=row.weight, source="frozen")
+
+
+def _inputs(session: Session, rotation: RotationConfig, now: datetime):
+    rows = _published(session, rotation.name)
+    history = [ServedShift(user=r.user_id, start=r.start, end=r.end, role=r.role, weight=r.weight)
+               for r in rows if r.end <= now]
+    frozen = [_to_shift(r) for r in rows if r.end > now]
+    members = [m.user for m in rotation.members]
+    burden = [BurdenEvent(user=b.user_id, at=b.at, weight=b.weight, reason=b.kind)
+              for b in session.exec(select(BurdenRecord).where(col(BurdenRecord.user_id).in_(members)))]
+    overrides = [Override(user=o.user_id, start=o.start, end=o.end, role=o.role, reason="override")
+                 for o in session.exec(select(RotationOverride).where(RotationOverride.rotation == rotation.name))]
+    return rows, history, frozen, burden, overrides
+
+
+def ensure_published(ctx: AppContext, name: str, now: datetime | None = None, *, until: datetime | None = None) -> int:
+    """Publish (freeze) every shift starting before the horizon (or `until`, if later). Returns how many new."""
+    now = now or utcnow()
+    base = rotation_config(ctx, name)
+    with ctx.session() as s:
+        rotation = effective_rotation(s, base)
+        limit = max(horizon_end(rotation, now), until or now)
+        rows, history, frozen, burden, _overrides = _inputs(s, rotation, now)
+        if rows and max(r.end for r in rows) >= limit:
+            return 0
+        window_start = min((f.start for f in frozen), default=now)
+        result = plan_window(rotation, window_start, limit, history=history, frozen=frozen, extra_burden=burden)
+        existing = {(r.role, r.start) for r in rows}
+        added = 0
+        for shift in result.shifts:
+            if shift.start < limit and (shift.role, shift.start) not in existing and shift.end > now:
+                s.add(PublishedShift(rotation=name, role=shift.role, start=shift.start, end=shift.end,
+                                     user_id=shift.user, weight=shift.weight, origin="plan"))
+                added += 1
+        return added
+
+
+def schedule(ctx: AppContext, name: str, start: datetime, end: datetime, now: datetime | None = None) -> Plan:
+    """Published shifts plus the plan beyond the horizon, with overrides applied, for [start, end)."""
+    now = now or utcnow()
+    ensure_published(ctx, name, now)
+    with ctx.session() as s:
+        rotation = effective_rotation(s, rotation_config(ctx, name))
+        _rows, history, frozen, burden, overrides = _inputs(s, rotation, now)
+    window_start = min([start, *[f.start for f in frozen]])
+    result = plan_window(rotation, window_start, max(end, start + timedelta(hours=1)), history=history, frozen=frozen,
+                         extra_burden=burden, overrides=overrides)
+    result.shifts = [sh for sh in result.shifts if sh.end > start and sh.start < end]
+    return result
+
+
+def on_call(ctx: AppContext, name: str, role: str = PRIMARY, at: datetime | None = None) -> str | None:
+    """Who holds `role` in rotation `name` at `at`: an override if one covers it, else the published shift."""
+    at = at or utcnow()
+    ensure_published(ctx, name, min(at, utcnow()), until=at + timedelta(seconds=1))
+    with ctx.session() as s:
+        override = s.exec(select(RotationOverride).where(
+            RotationOverride.rotation == name, RotationOverride.role == role, RotationOverride.start <= at,
+            RotationOverride.end > at).order_by(col(RotationOverride.id).desc())).first()
+        if override is not None:
+            return override.user_id
+        row = s.exec(select(PublishedShift).where(
+            PublishedShift.rotation == name, PublishedShift.role == role, PublishedShift.start <= at,
+            PublishedShift.end > at)).first()
+        return row.user_id if row else None
+
+
+def oncall_lookup(ctx: AppContext, name: str, role: str, at: datetime) -> str | None:
+    """The paging module's hook: current on-call for a rotation step."""
+    try:
+        return on_call(ctx, name, role, at)
+    except RotationError:
+        return None
+
+
+def current_oncall_for_incident(ctx: AppContext) -> list[str]:
+    """Primary on-call of every rotation in `incidents.invite_rotations` (invited to new incident channels)."""
+    users: list[str] = []
+    for name in ctx.config.incidents.invite_rotations:
+        user = oncall_lookup(ctx, name, PRIMARY, utcnow())
+        if user and user not in users:
+            users.append(user)
+    return users
+
+
+def add_override(ctx: AppContext, name: str, user: str, start: datetime, end: datetime, *, by: str,
+                 role: str = PRIMARY) -> RotationOverride:
+    rotation = rotation_config(ctx, name)
+    if end <= start:
+        raise RotationError("the override must end after it starts")
+    if by not in ctx.config.admins and rotation.member(by) is None:
+        raise RotationError(f"only admins and members of `{name}` can set overrides")
+    with ctx.session() as s:
+        row = RotationOverride(rotation=name, user_id=user, role=role, start=start, end=end, created_by=by)
+        s.add(row)
+        from bot.incidents.service import audit
+
+        audit(s, actor=by, entity="rotation", entity_id=None, action="override",
+              after={"rotation": name, "user": user, "start": start.isoformat(), "end": end.isoformat()})
+    return row
+
+
+def add_away(ctx: AppContext, user: str, start: datetime, end: datetime) -> list[tuple[str, PublishedShift]]:
+    """Record PTO; return frozen shifts (inside the horizon) the person still holds during it, which need a
+    swap or override: the horizon is a promise to everyone else and is not re-planned silently."""
+    if end <= start:
+        raise RotationError("the end must be after the start")
+    with ctx.session() as s:
+        s.add(Unavailability(user_id=user, start=start, end=end, reason="PTO"))
+        from bot.incidents.service import audit
+
+        audit(s, actor=user, entity="unavailability", entity_id=None, action="away",
+              after={"start": start.isoformat(), "end": end.isoformat()})
+        clashes = s.exec(select(PublishedShift).where(PublishedShift.user_id == user, PublishedShift.start < end,
+                                                      PublishedShift.end > start)).all()
+        return [(c.rotation, c) for c in clashes]
+
+
+def shift_of(ctx: AppContext, name: str, user: str, day: date, role: str = PRIMARY) -> PublishedShift | None:
+    """`user`'s published shift in `name` overlapping `day` (rotation zone), publishing far enough if needed."""
+    rotation = rotation_config(ctx, name)
+    day_start = datetime.combine(day, time(0), tzinfo=rotation.zone)
+    day_end = day_start + timedelta(days=1)
+    ensure_published(ctx, name, until=day_end)
+    with ctx.session() as s:
+        return s.exec(select(PublishedShift).where(
+            PublishedShift.rotation == name, PublishedShift.user_id == user, PublishedShift.role == role,
+            PublishedShift.start < day_end, PublishedShift.end > day_start)).first()
+
+
+def swap_shifts(ctx: AppContext, first_id: int, second_id: int) -> None:
+    """Exchange the people on two published shifts (both rows move, so the ledger moves with them)."""
+    with ctx.session() as s:
+        a, b = s.get(PublishedShift, first_id), s.get(PublishedShift, second_id)
+        if a is None or b is None:
+            raise RotationError("one of the shifts no longer exists")
+        a.user_id, b.user_id = b.user_id, a.user_id
+        a.origin = b.origin = "swap"
+        s.add(a)
+        s.add(b)
+
+
+def rotations_of(ctx: AppContext, user: str) -> list[str]:
+    return [r.name for r in ctx.config.rotations if r.member(user) is not None]
+
+
+def published_rows(ctx: AppContext, name: str) -> Iterable[PublishedShift]:
+    with ctx.session() as s:
+        return _published(s, name)

@@ -1,0 +1,55 @@
+"""HTTP routes for alert intake: `POST /webhooks/alertmanager` and `POST /webhooks/grafana`.
+
+Bearer token (constant-time compare) or 401; malformed payloads 400 with the reason, never 500. The alerts are
+stored before the 200, then paged on a worker thread, so a slow Slack never makes Alertmanager time out.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from bot.context import AppContext
+from bot.paging import intake
+from bot.paging.alerts import PayloadError
+
+log = logging.getLogger(__name__)
+
+
+def routes(ctx: AppContext) -> list[Route]:
+    def make(source: str):
+        async def endpoint(request: Request) -> JSONResponse:
+            problem = intake.check_token(ctx, request.headers.get("authorization"))
+            if problem:
+                return JSONResponse({"error": problem}, status_code=401)
+            body = await request.body()
+            try:
+                counts = await run_in_threadpool(intake.receive, ctx, body, source)
+            except PayloadError as exc:
+                return JSONResponse({"error": str(exc)}, status_code=400)
+            if counts["new"]:
+                start_processing(ctx)
+            return JSONResponse({"ok": True, **counts})
+
+        return endpoint
+
+    return [Route("/webhooks/alertmanager", make("alertmanager"), methods=["POST"]),
+            Route("/webhooks/grafana", make("grafana"), methods=["POST"])]
+
+
+def start_processing(ctx: AppContext) -> threading.Thread:
+    def run():
+        try:
+            intake.process_pending(ctx)
+        except Exception:  # noqa: BLE001
+            log.exception("alert processing failed; pending alerts are retried at start-up")
+
+    thread = threading.Thread(target=run, name="alert-intake", daemon=True)
+    thread.start()
+    ctx.services.setdefault("background_threads", []).append(thread)
+    return thread
