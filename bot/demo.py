@@ -4,6 +4,7 @@ stand-in, on a fresh SQLite database in a temporary folder. Prints what people i
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import tempfile
 import time
@@ -19,12 +20,45 @@ from bot.settings import Settings
 from storage.db import upgrade
 
 SECRET = "demo-signing-secret"
-RILEY, ALICE, BOB, CARLOS = "U0RILEY", "U0ALICE", "U0BOB", "U0CARLOS"
-ANNOUNCE = "C0INCIDENTS"
+RILEY, ALICE, BOB, CARLOS, LEE = "U0RILEY", "U0ALICE", "U0BOB", "U0CARLOS", "U0LEE"
+ANNOUNCE, PAYMENTS, ONCALL_CHANNEL, ALERTS = "C0INCIDENTS", "C0PAYMENTS", "C0PAYONCALL", "C0ALERTS"
+WEBHOOK_TOKEN = "demo-webhook-token"
 
 DEMO_CONFIG = {
     "admins": [ALICE],
     "incidents": {"announcements_channel": ANNOUNCE, "channel_prefix": "inc"},
+    "rotations": [{
+        "name": "payments", "timezone": "Europe/London",
+        "shift": {"length": "1d", "handoff_time": "10:00"},
+        "channel": ONCALL_CHANNEL, "usergroup": "S0PAYONCALL",
+        "members": [
+            {"user": ALICE, "name": "Alice", "timezone": "Europe/London", "country": "GB", "seniority": "senior"},
+            {"user": BOB, "name": "Bob", "timezone": "America/New_York", "country": "US"},
+            {"user": CARLOS, "name": "Carlos", "timezone": "Europe/Madrid", "country": "ES"},
+        ],
+        "rules": {"min_rest_shifts": 1},
+    }],
+    "escalation_policies": [{
+        "name": "payments", "channel": PAYMENTS, "repeat": 1,
+        "steps": [{"notify": "rotation:payments", "timeout": "2s"}, {"notify": f"user:{LEE}", "timeout": "10m"}],
+    }],
+    "alert_routes": [{"match": {"team": "payments"}, "policy": "payments"}],
+    "webhooks": {"fallback_channel": ALERTS},
+}
+
+FIRING_ALERT = {
+    "version": "4", "status": "firing", "receiver": "firewatch", "groupKey": '{}:{alertname="CheckoutErrorRate"}',
+    "groupLabels": {"alertname": "CheckoutErrorRate"}, "commonLabels": {"team": "payments"},
+    "commonAnnotations": {}, "externalURL": "http://alertmanager.local",
+    "alerts": [{
+        "status": "firing", "fingerprint": "c0ffee0ddba11000",
+        "labels": {"alertname": "CheckoutErrorRate", "team": "payments", "severity": "critical",
+                   "service": "checkout"},
+        "annotations": {"summary": "Checkout 5xx ratio above 5% for 5 minutes",
+                        "runbook_url": "https://runbooks.example.com/checkout-5xx"},
+        "startsAt": "2026-11-27T09:58:00Z", "endsAt": "0001-01-01T00:00:00Z",
+        "generatorURL": "http://prometheus.local/graph?g0.expr=checkout_5xx_ratio",
+    }],
 }
 
 
@@ -37,9 +71,13 @@ class Demo:
         self.fake_server = FakeSlackServer().start()
         self.fake: FakeSlack = self.fake_server.fake
         for uid, name, tz in ((RILEY, "Riley", "Europe/London"), (ALICE, "Alice", "Europe/London"),
-                              (BOB, "Bob", "America/New_York"), (CARLOS, "Carlos", "Europe/Madrid")):
+                              (BOB, "Bob", "America/New_York"), (CARLOS, "Carlos", "Europe/Madrid"),
+                              (LEE, "Lee", "Europe/London")):
             self.fake.add_user(uid, name, tz=tz)
         self.fake.add_channel(ANNOUNCE, "incidents")
+        self.fake.add_channel(PAYMENTS, "payments")
+        self.fake.add_channel(ONCALL_CHANNEL, "payments-oncall")
+        self.fake.add_channel(ALERTS, "alerts")
         self.fake.add_channel("C0GENERAL", "general", members=["UFIREWATCH", RILEY, ALICE, BOB, CARLOS])
         db_url = f"sqlite:///{workdir / 'firewatch.db'}"
         upgrade(db_url)
@@ -117,7 +155,47 @@ class Demo:
         self.section("5. Alice resolves the incident")
         self.command(ALICE, "resolve Bad config in checkout v2.31, rolled back", channel)
         self.settle(lambda f: "resolved" in f.channels[channel]["topic"])
+        self.paging()
         return channel
+
+    def paging(self) -> None:
+        """An alert pages the on-call; nobody answers within the (short) timeout; the lead acknowledges."""
+        import json
+
+        import httpx
+
+        from bot.oncall import service as oncall
+
+        fake = self.fake
+        oncall_user = oncall.on_call(self.ctx, "payments")
+        self.section("6. Alertmanager fires; the on-call is paged")
+        self.out(f"> Alertmanager posts a firing alert to /webhooks/alertmanager "
+                 f"(on call for payments: {self.transcript._name(oncall_user)})")
+        body = json.dumps(FIRING_ALERT).encode()
+        headers = {"Authorization": f"Bearer {WEBHOOK_TOKEN}", "Content-Type": "application/json"}
+        r = httpx.post(self.running.url + "/webhooks/alertmanager", content=body, headers=headers, timeout=10)
+        self.out(f"  HTTP {r.status_code} {r.text}")
+        self.settle(lambda f: f.calls_to("conversations.open"))
+        r = httpx.post(self.running.url + "/webhooks/alertmanager", content=body, headers=headers, timeout=10)
+        self.out(f"> Alertmanager re-sends the same alert: HTTP {r.status_code} {r.text} (no second page)")
+
+        self.section("7. Nobody acknowledges within 2 s; the page escalates to Lee")
+        self.settle(lambda f: any(c.params["users"] == LEE for c in f.calls_to("conversations.open")))
+        dm = next(c for c in fake.calls_to("chat.postMessage")
+                  if c.params["channel"] == fake.calls_to("conversations.open")[-1].response["channel"]["id"])
+        self.say(LEE, "presses [Acknowledge]")
+        self.sender.block_action("page_ack", "1", user=LEE, channel=dm.params["channel"], message_ts=dm.response["ts"])
+        self.settle(lambda f: any("acknowledged page" in (c.params.get("text") or "")
+                                  for c in f.calls_to("chat.postMessage")))
+
+        self.section("8. The alert resolves")
+        resolved = json.loads(body)
+        resolved["status"] = resolved["alerts"][0]["status"] = "resolved"
+        resolved["alerts"][0]["endsAt"] = "2026-11-27T10:20:00Z"
+        r = httpx.post(self.running.url + "/webhooks/alertmanager", content=json.dumps(resolved).encode(),
+                       headers=headers, timeout=10)
+        self.settle(lambda f: any("The alert resolved" in (c.params.get("text") or "")
+                                  for c in f.calls_to("chat.postMessage")))
 
 
 def run_demo(*, keep: bool = False, out: Callable[[str], None] = print) -> int:
@@ -128,6 +206,7 @@ def run_demo(*, keep: bool = False, out: Callable[[str], None] = print) -> int:
     for handler in root.handlers:
         handler.setLevel(logging.WARNING)
     workdir = Path(tempfile.mkdtemp(prefix="firewatch-demo-"))
+    os.environ["FIREWATCH_WEBHOOK_TOKEN"] = WEBHOOK_TOKEN
     demo = None
     try:
         out("Firewatch demo: a local Slack stand-in, a fresh SQLite database, signed requests to the real endpoint.")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Iterable
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.context import AppContext
@@ -72,8 +73,20 @@ def _inputs(session: Session, rotation: RotationConfig, now: datetime):
 
 
 def ensure_published(ctx: AppContext, name: str, now: datetime | None = None, *, until: datetime | None = None) -> int:
-    """Publish (freeze) every shift starting before the horizon (or `until`, if later). Returns how many new."""
-    now = now or utcnow()
+    """Publish (freeze) every shift starting before the horizon (or `until`, if later). Returns how many new.
+
+    Two callers (threads or replicas) may publish at once: the unique (rotation, role, start) constraint lets
+    one win, and the loser re-reads what was published instead of failing."""
+    for attempt in range(3):
+        try:
+            return _publish(ctx, name, now or utcnow(), until)
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    return 0
+
+
+def _publish(ctx: AppContext, name: str, now: datetime, until: datetime | None) -> int:
     base = rotation_config(ctx, name)
     with ctx.session() as s:
         rotation = effective_rotation(s, base)
@@ -205,3 +218,73 @@ def rotations_of(ctx: AppContext, user: str) -> list[str]:
 def published_rows(ctx: AppContext, name: str) -> Iterable[PublishedShift]:
     with ctx.session() as s:
         return _published(s, name)
+
+
+# -- Added for the Slack side (`/oncall`, handoffs). Existing functions above keep their signatures. ---------------
+
+
+def shift_on(ctx: AppContext, name: str, user: str, day: date, role: str | None = None) -> PublishedShift | None:
+    """`user`'s published shift in `name` on `day` (rotation zone): the one starting that day if any, else the one
+    covering most of it. `role=None` looks at primary first, then secondary."""
+    rotation = rotation_config(ctx, name)
+    day_start = datetime.combine(day, time(0), tzinfo=rotation.zone)
+    day_end = day_start + timedelta(days=1)
+    ensure_published(ctx, name, until=day_end)
+    roles = [role] if role else [PRIMARY, "secondary"]
+    with ctx.session() as s:
+        rows = list(s.exec(select(PublishedShift).where(
+            PublishedShift.rotation == name, PublishedShift.user_id == user, col(PublishedShift.role).in_(roles),
+            PublishedShift.start < day_end, PublishedShift.end > day_start)))
+    if not rows:
+        return None
+
+    def key(r: PublishedShift):
+        starts_today = day_start <= r.start < day_end
+        overlap = min(r.end, day_end) - max(r.start, day_start)
+        return (not starts_today, roles.index(r.role), -overlap.total_seconds())
+
+    return sorted(rows, key=key)[0]
+
+
+def next_shift_of(ctx: AppContext, name: str, user: str, after: datetime, role: str = PRIMARY) -> PublishedShift | None:
+    """`user`'s first published (frozen) shift of `role` in `name` starting after `after`."""
+    with ctx.session() as s:
+        return s.exec(select(PublishedShift).where(
+            PublishedShift.rotation == name, PublishedShift.user_id == user, PublishedShift.role == role,
+            PublishedShift.start > after).order_by(col(PublishedShift.start))).first()
+
+
+def published_shift(ctx: AppContext, name: str, role: str, start: datetime) -> PublishedShift | None:
+    with ctx.session() as s:
+        return s.exec(select(PublishedShift).where(PublishedShift.rotation == name, PublishedShift.role == role,
+                                                   PublishedShift.start == start)).first()
+
+
+def give_shift(ctx: AppContext, shift_id: int, user: str) -> None:
+    """Hand one published shift to `user` (a one-way swap); the ledger follows the row."""
+    with ctx.session() as s:
+        row = s.get(PublishedShift, shift_id)
+        if row is None:
+            raise RotationError("the shift no longer exists")
+        rotation = rotation_config(ctx, row.rotation)
+        member = rotation.member(user)
+        if member is not None:  # the burden of a shift depends on the person (nights in their own zone)
+            from bot.rotations import BurdenCalculator
+
+            weight = BurdenCalculator(rotation.rules).for_member(rotation, member, row.start, row.end).weight
+            row.weight = weight * (rotation.rules.secondary_weight if row.role != PRIMARY else 1.0)
+        row.user_id = user
+        row.origin = "swap"
+        s.add(row)
+
+
+def explain_at(ctx: AppContext, name: str, at: datetime, now: datetime | None = None):
+    """`bot.rotations.explain` fed with what the database knows (history, published shifts, overrides, pages)."""
+    from bot.rotations import explain
+
+    now = now or utcnow()
+    ensure_published(ctx, name, now)
+    with ctx.session() as s:
+        rotation = effective_rotation(s, rotation_config(ctx, name))
+        _rows, history, frozen, burden, overrides = _inputs(s, rotation, now)
+    return explain(rotation, at, history=history, frozen=frozen, overrides=overrides, extra_burden=burden)

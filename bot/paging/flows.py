@@ -189,8 +189,12 @@ def _escalate(ctx: AppContext, page_id: int, *, actor: str | None, expected: Pos
         _tell_channel(ctx, page_id, messages.escalation_text(str(page_id), content.title, result.action.target, actor))
         notify_step(ctx, page_id, policy, result.action, content)
     elif isinstance(result.action, Exhausted):
-        _tell_channel(ctx, page_id, messages.nobody_acknowledged_text(
-            str(page_id), content.title, _policy_label(policy), result.action.passes), always=True)
+        text = messages.nobody_acknowledged_text(str(page_id), content.title, _policy_label(policy),
+                                                 result.action.passes)
+        told = _tell_channel(ctx, page_id, text, always=True)
+        # The policy's own channel hears it too: that is where the team that owns the policy looks.
+        if policy.channel and policy.channel != told:
+            _safe_call(ctx.slack.chat_postMessage, channel=policy.channel, text=text)
     return result.message
 
 
@@ -279,8 +283,9 @@ def _close_dms(ctx: AppContext, page_id: int, content: PageContent, status_text:
             _safe_call(ctx.slack.chat_update, channel=n.channel_id, ts=n.message_ts, **closed)
 
 
-def _tell_channel(ctx: AppContext, page_id: int, text: str, *, always: bool = False) -> None:
-    """Post in the page's channel (the /page channel, the policy channel, or the incident channel)."""
+def _tell_channel(ctx: AppContext, page_id: int, text: str, *, always: bool = False) -> str | None:
+    """Post in the page's channel (the incident channel, else the /page channel or the policy channel, else the
+    fallback channel). Returns the channel used."""
     with ctx.session() as s:
         row = s.get(PageRecord, page_id)
         channel = row.channel_id if row else None
@@ -294,8 +299,9 @@ def _tell_channel(ctx: AppContext, page_id: int, text: str, *, always: bool = Fa
     if channel is None:
         if always:
             log.error("page %s: %s (no channel configured to say it in)", page_id, text)
-        return
+        return None
     _safe_call(ctx.slack.chat_postMessage, channel=channel, text=text)
+    return channel
 
 
 def _safe_call(fn, **kwargs) -> Any:

@@ -174,7 +174,7 @@ def _resolve(ctx: AppContext, row: AlertRecord, alert: Alert) -> None:
     with ctx.session() as s:
         pages = store.open_pages_for_alert(s, alert.fingerprint)
     for page in pages:
-        flows.resolve(ctx, page.id, actor=None, note=f"{alert.title} resolved", by_alert=True)
+        flows.resolve(ctx, page.id, actor=None, by_alert=True)
         if page.incident_id is not None:
             from bot.incidents import service as incident_service
 

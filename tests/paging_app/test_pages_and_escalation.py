@@ -1,0 +1,161 @@
+"""`/page`, the Acknowledge and Escalate buttons, timeouts, exhaustion and the PagerDuty mirror."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import httpx
+import respx
+from sqlmodel import select
+
+from bot.oncall import service as oncall
+from bot.paging.messages import page_action_block_id
+from bot.paging.escalation import Position
+from bot.paging.pagerduty import PagerDutyClient
+from storage.models import PageRecord
+from tests.conftest import BOB, REPORTER
+from tests.paging_app.conftest import LEAD, PAYMENTS_CHANNEL, load
+
+
+def dms_to(fake, user: str) -> list:
+    out = []
+    for c in fake.calls_to("chat.postMessage"):
+        ch = fake.channels.get(c.params["channel"])
+        if ch and c.params["channel"].startswith("D") and user in ch["members"] and not c.params.get("thread_ts"):
+            out.append(c)
+    return out
+
+
+def page_state(h, page_id: int) -> PageRecord:
+    with h.ctx.session() as s:
+        return s.get(PageRecord, page_id)
+
+
+def test_page_a_person_and_acknowledge_idempotently(paging):
+    h = paging()
+    r = h.sender.command("/page", f"<@{BOB}|bob> Checkout 500s, can you look?", user=REPORTER, channel="C0GENERAL")
+    assert r.status_code == 200 and "Paging" in r.json()["text"]
+    dm = h.fake.wait_for(lambda f: dms_to(f, BOB))[0]
+    confirmation = h.wait_response("sent to")
+    assert "Page `1`" in confirmation["text"]
+    assert "Checkout 500s" in dm.params["text"]
+    block = next(b for b in dm.params["blocks"] if b["type"] == "actions")
+
+    # Two clicks at the same time, and a third later: one acknowledgement.
+    clicks = [threading.Thread(target=h.sender.block_action, args=("page_ack", "1"),
+                               kwargs={"user": BOB, "channel": dm.params["channel"], "message_ts": dm.response["ts"]})
+              for _ in range(2)]
+    for t in clicks:
+        t.start()
+    for t in clicks:
+        t.join()
+    h.fake.wait_for(lambda f: f.calls_to("chat.update"))
+    h.sender.block_action("page_ack", "1", user=BOB, channel=dm.params["channel"], message_ts=dm.response["ts"])
+    h.wait_response("already acknowledged")
+    page = page_state(h, 1)
+    assert page.state == "acknowledged" and page.acknowledged_by == BOB
+    assert [e["to"] for e in page.history] == ["triggered", "acknowledged"]
+    acks = [c for c in h.fake.calls_to("chat.postMessage") if "acknowledged page" in (c.params.get("text") or "")]
+    assert len(acks) == 1 and acks[0].params["channel"] == "C0GENERAL"
+    assert "firewatch:poll-store" in h.ctx.services["scheduler"].job_ids()
+    assert "page:1:timeout" not in h.ctx.services["scheduler"].job_ids()
+    assert block["block_id"] == page_action_block_id("1", Position())
+
+
+def test_page_usage_errors(paging):
+    h = paging()
+    for text, expected in (("", "say whom to page"), ("payments", "add a message"),
+                           ("billing it is down", "unknown rotation `billing`")):
+        r = h.sender.command("/page", text, user=REPORTER)
+        assert expected in r.json()["text"], (text, r.json())
+    assert h.fake.calls_to("conversations.open") == []
+
+
+def test_timeout_escalates_then_exhausts_and_says_so(paging):
+    h = paging(first_timeout="1s", second_timeout="1s")
+    r = h.sender.command("/page", "payments Queue backlog growing", user=REPORTER, channel="C0GENERAL")
+    assert r.status_code == 200
+    oncall_user = oncall.on_call(h.ctx, "payments")
+    h.fake.wait_for(lambda f: dms_to(f, oncall_user))
+    h.fake.wait_for(lambda f: dms_to(f, LEAD), timeout=15)
+    said = h.fake.wait_for(lambda f: [c for c in f.calls_to("chat.postMessage")
+                                      if "Nobody acknowledged page" in (c.params.get("text") or "")], timeout=15)
+    h.fake.wait_for(lambda f: len([c for c in f.calls_to("chat.postMessage")
+                                   if "Nobody acknowledged page" in (c.params.get("text") or "")]) == 2)
+    said = [c for c in h.fake.calls_to("chat.postMessage") if "Nobody acknowledged page" in (c.params.get("text") or "")]
+    assert {c.params["channel"] for c in said} == {"C0GENERAL", PAYMENTS_CHANNEL}
+    page = page_state(h, 1)
+    assert page.exhausted and page.state == "escalated"
+    escalated = [c for c in h.fake.calls_to("chat.postMessage") if "escalated page" in (c.params.get("text") or "")]
+    assert len(escalated) == 1
+
+
+def test_escalate_button_moves_on_and_stale_click_is_a_noop(paging):
+    h = paging()
+    h.sender.command("/page", "payments Latency high", user=REPORTER, channel="C0GENERAL")
+    oncall_user = oncall.on_call(h.ctx, "payments")
+    dm = h.fake.wait_for(lambda f: dms_to(f, oncall_user))[0]
+    block_id = next(b for b in dm.params["blocks"] if b["type"] == "actions")["block_id"]
+
+    def click():
+        payload = {"type": "block_actions", "user": {"id": oncall_user}, "response_url": h.sender.response_url,
+                   "trigger_id": "1.2.3", "container": {"type": "message", "channel_id": dm.params["channel"]},
+                   "channel": {"id": dm.params["channel"]},
+                   "actions": [{"type": "button", "action_id": "page_escalate", "block_id": block_id, "value": "1"}]}
+        return h.sender.interaction(payload)
+
+    assert click().status_code == 200
+    h.fake.wait_for(lambda f: dms_to(f, LEAD))
+    assert click().status_code == 200  # the same button again: the page has moved past that step
+    h.wait_response("already moved past")
+    page = page_state(h, 1)
+    assert (page.pass_number, page.step_index) == (1, 1)
+    assert len(dms_to(h.fake, LEAD)) == 1
+
+
+def test_pagerduty_mirror_trigger_ack_resolve(paging, monkeypatch):
+    monkeypatch.setenv("PAGERDUTY_ROUTING_KEY", "R0UTINGKEY0000000000000000000000")
+    router = respx.Router(assert_all_called=False)
+    route = router.post("https://events.pagerduty.invalid/v2/enqueue").mock(
+        return_value=httpx.Response(202, json=load("pagerduty_enqueue_202_response.json")))
+    h = paging()
+    h.ctx.config.escalation_policies[0].pagerduty = type(h.ctx.config.escalation_policies[0]).model_fields[
+        "pagerduty"].annotation.__args__[0](routing_key_env="PAGERDUTY_ROUTING_KEY")
+    http = httpx.Client(transport=httpx.MockTransport(router.handler))
+    h.ctx.services["pagerduty_factory"] = lambda key: PagerDutyClient(
+        key, client=http, base_url="https://events.pagerduty.invalid", sleep=lambda s: None)
+    h.sender.command("/page", "payments Disk filling up", user=REPORTER, channel="C0GENERAL")
+    oncall_user = oncall.on_call(h.ctx, "payments")
+    dm = h.fake.wait_for(lambda f: dms_to(f, oncall_user))[0]
+    h.sender.block_action("page_ack", "1", user=oncall_user, channel=dm.params["channel"], message_ts=dm.response["ts"])
+    from bot.paging import flows
+
+    h.fake.wait_for(lambda f: page_state(h, 1).state == "acknowledged")
+    h.fake.wait_for(lambda f: len(route.calls) == 2)  # the acknowledgement was mirrored
+    flows.resolve(h.ctx, 1, actor=oncall_user, note="fixed")
+    h.fake.wait_for(lambda f: (page_state(h, 1).pagerduty_status or "").startswith("resolve"))
+    bodies = [json.loads(c.request.content) for c in route.calls]
+    assert [b["event_action"] for b in bodies] == ["trigger", "acknowledge", "resolve"]
+    assert {b["dedup_key"] for b in bodies} == {"firewatch-page-1"}
+    assert bodies[0]["payload"]["summary"] == "Disk filling up" and bodies[0]["routing_key"].startswith("R0UTING")
+    assert page_state(h, 1).pagerduty_status.startswith("resolve: ok")
+
+
+def test_pagerduty_outage_never_blocks_the_slack_page(paging, monkeypatch):
+    monkeypatch.setenv("PAGERDUTY_ROUTING_KEY", "R0UTINGKEY0000000000000000000000")
+    router = respx.Router(assert_all_called=False)
+    route = router.post("https://events.pagerduty.invalid/v2/enqueue").mock(side_effect=httpx.ConnectError("down"))
+    h = paging()
+    policy = h.ctx.config.escalation_policies[0]
+    policy.pagerduty = type(policy).model_fields["pagerduty"].annotation.__args__[0](routing_key_env="PAGERDUTY_ROUTING_KEY")
+    http = httpx.Client(transport=httpx.MockTransport(router.handler))
+    h.ctx.services["pagerduty_factory"] = lambda key: PagerDutyClient(
+        key, client=http, base_url="https://events.pagerduty.invalid", sleep=lambda s: None)
+    h.sender.command("/page", "payments Everything slow", user=REPORTER, channel="C0GENERAL")
+    oncall_user = oncall.on_call(h.ctx, "payments")
+    h.fake.wait_for(lambda f: dms_to(f, oncall_user))
+    h.fake.wait_for(lambda f: page_state(h, 1).pagerduty_status)
+    assert route.called
+    assert page_state(h, 1).pagerduty_status.startswith("trigger: failed")
+    assert page_state(h, 1).state == "triggered"  # the Slack page stands, whatever PagerDuty did
