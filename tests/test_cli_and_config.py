@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-import httpx
 import yaml
 from click.testing import CliRunner
 
@@ -18,6 +13,7 @@ from bot.cli import main
 from bot.config import ConfigError, load_config, parse_config
 from bot.devtools.signed_requests import SlackSender
 from storage.db import make_engine, migration_problem
+from tests.processes import free_port, start_server, stop_server
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -99,35 +95,18 @@ def test_db_upgrade_then_schema_is_current(tmp_path, monkeypatch):
     engine.dispose()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_black_box_serve_http_declares_through_any_slack_compatible_fake(tmp_path, database_url, fake_slack):
     """`firewatch serve --mode http` as a real process, talking to the fake through FIREWATCH_SLACK_API_URL."""
     from tests.conftest import ANNOUNCE, BOT_TOKEN, REPORTER, SIGNING_SECRET
 
     config = _write(tmp_path, f"incidents: {{announcements_channel: {ANNOUNCE}}}\n")
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
            "FIREWATCH_SLACK_API_URL": fake_slack.api_url, "FIREWATCH_DATABASE_URL": database_url,
            "FIREWATCH_CONFIG": str(config)}
-    proc = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--mode", "http", "--port", str(port)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=tmp_path)
+    proc = start_server(env, port, tmp_path)
     try:
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None, proc.stdout.read().decode()
-            assert time.monotonic() < deadline, "server did not come up"
-            time.sleep(0.2)
         sender = SlackSender(url, SIGNING_SECRET, response_url=fake_slack.response_url())
         started = time.monotonic()
         r = sender.command("/incident", "declare sev2 Checkout API returning 500s", user=REPORTER)
@@ -144,11 +123,7 @@ def test_black_box_serve_http_declares_through_any_slack_compatible_fake(tmp_pat
         assert sender.command("/incident", "help", user=REPORTER, secret="wrong").status_code == 401
         sender.close()
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_server(proc)
 
 
 def test_manifest_declares_commands_scopes_events_and_socket_mode():

@@ -4,38 +4,14 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
-import subprocess
-import sys
 import time
 
-import httpx
 import yaml
 
 from bot.devtools.signed_requests import SlackSender
 from tests.conftest import BOT_TOKEN, REPORTER, SIGNING_SECRET
 from tests.paging_app.conftest import LEAD, paging_config
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _start(env: dict, port: int, cwd) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--mode", "http", "--port", str(port)],
-                            env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, proc.stdout.read().decode()
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.kill()
-    raise AssertionError("server did not start")
+from tests.processes import free_port, start_server, stop_server
 
 
 def test_escalation_happens_after_sigkill_and_restart(tmp_path, database_url, fake_slack):
@@ -47,8 +23,8 @@ def test_escalation_happens_after_sigkill_and_restart(tmp_path, database_url, fa
     env = {**os.environ, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
            "FIREWATCH_SLACK_API_URL": fake_slack.api_url, "FIREWATCH_DATABASE_URL": database_url,
            "FIREWATCH_CONFIG": str(path)}
-    port = _free_port()
-    first = _start(env, port, tmp_path)
+    port = free_port()
+    first = start_server(env, port, tmp_path)
     try:
         sender = SlackSender(f"http://127.0.0.1:{port}", SIGNING_SECRET, response_url=fake_slack.response_url())
         assert sender.command("/page", "payments Checkout down", user=REPORTER).status_code == 200
@@ -65,7 +41,7 @@ def test_escalation_happens_after_sigkill_and_restart(tmp_path, database_url, fa
 
     time.sleep(max(0.0, 5 - (time.monotonic() - killed_at)))  # the timeout falls due while nobody is running
     assert [c.params["users"] for c in fake.calls_to("conversations.open")] == first_paged
-    second = _start(env, _free_port(), tmp_path)
+    second = start_server(env, free_port(), tmp_path)
     try:
         opened = fake.wait_for(lambda f: [c for c in f.calls_to("conversations.open") if c.params["users"] == LEAD],
                                timeout=30)
@@ -74,8 +50,4 @@ def test_escalation_happens_after_sigkill_and_restart(tmp_path, database_url, fa
                                              if "Nobody acknowledged in time; escalated" in (c.params.get("text") or "")])
         assert "Lee" in escalated[0].params["text"] or LEAD in escalated[0].params["text"]
     finally:
-        second.send_signal(signal.SIGTERM)
-        try:
-            second.wait(10)
-        except subprocess.TimeoutExpired:
-            second.kill()
+        stop_server(second)
