@@ -25,6 +25,8 @@ In an incident channel:
 • `/incident update <text>` — post to the channel and announcements
 • `/incident timeline <text>` · `/incident followup <text> [@owner]`
 • `/incident resolve [summary]` · `/incident repair` — finish Slack set-up steps that failed
+• `/incident triage` · `/incident rca` — suggestions with cited evidence
+• `/incident postmortem [publish]` — draft (linted) and publish the postmortem
 Pin a message to the timeline with a :pushpin: reaction."""
 
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")

@@ -5,8 +5,11 @@
     firewatch postmortem publish NUMBER [--workdir DIR]                        publish per `postmortems:` config
 
 `render` and `publish` read the incident through `bot.postmortems.facts.load_facts`, which the app wires to the
-database with `set_facts_loader`. The configuration comes from `--config`, else a FirewatchConfig the parent
-command put in `ctx.obj` (directly or as `ctx.obj.config`), else $FIREWATCH_CONFIG or ./firewatch.yaml.
+database with `set_facts_loader`. Run from a shell (no loader wired) with $FIREWATCH_DATABASE_URL set, they read
+the database directly through `bot.postmortems_app.cli_backend` (when that package is installed); `publish` then
+also stores the draft and the result in the incident's postmortem record, like `/incident postmortem publish`.
+The configuration comes from `--config`, else a FirewatchConfig the parent command put in `ctx.obj` (directly or
+as `ctx.obj.config`), else $FIREWATCH_CONFIG or ./firewatch.yaml.
 """
 
 from __future__ import annotations
@@ -32,7 +35,8 @@ def _fail(message: str, code: int = 2) -> None:
     sys.exit(code)
 
 
-def _postmortems_config(ctx: click.Context, config_path: str | None) -> PostmortemsConfig:
+def _firewatch_config(ctx: click.Context, config_path: str | None) -> Any:
+    """The whole FirewatchConfig (the database backend also needs the incident settings, e.g. the channel prefix)."""
     # Imported here: bot.config imports this package's config module, and the CLI should not create a cycle.
     from bot.config import ConfigError, FirewatchConfig, load_config
 
@@ -41,24 +45,47 @@ def _postmortems_config(ctx: click.Context, config_path: str | None) -> Postmort
         if obj is None and ctx.obj is not None and isinstance(getattr(ctx.obj, "config", None), FirewatchConfig):
             obj = ctx.obj.config
         if obj is not None:
-            return obj.postmortems
+            return obj
     explicit = config_path or os.environ.get("FIREWATCH_CONFIG")
     try:
         # Only the implicit ./firewatch.yaml may be absent (defaults); a named file must exist.
-        return load_config(explicit or "firewatch.yaml", missing_ok=not explicit).postmortems
+        return load_config(explicit or "firewatch.yaml", missing_ok=not explicit)
     except ConfigError as exc:
         _fail("\n".join([f"{exc.path}:"] + [f"  {p}" for p in exc.problems]))
         raise AssertionError("unreachable")
 
 
-def _load(number: int) -> Any:
+def _postmortems_config(ctx: click.Context, config_path: str | None) -> PostmortemsConfig:
+    return _firewatch_config(ctx, config_path).postmortems
+
+
+def _database_backend() -> Any:
+    """`bot.postmortems_app.cli_backend` when no loader is wired and $FIREWATCH_DATABASE_URL names a database."""
+    if facts_module._loader is not facts_module._not_wired or not os.environ.get("FIREWATCH_DATABASE_URL"):
+        return None
     try:
+        from bot.postmortems_app import cli_backend
+    except ImportError:
+        return None
+    return cli_backend
+
+
+def _load(number: int, config: Any = None) -> Any:
+    backend = _database_backend() if config is not None else None
+    try:
+        if backend is not None:
+            return backend.load_facts(number, config)
         # Looked up on the module at call time, so a loader installed after import is used.
         return facts_module.load_facts(number)
     except NotImplementedError:
-        _fail("incident facts are not available: the facts loader is not wired (run this through the firewatch app)")
+        _fail("incident facts are not available: the facts loader is not wired (run this through the firewatch app, "
+              "or set FIREWATCH_DATABASE_URL to its database)")
     except LookupError as exc:
         _fail(f"incident {number} not found ({exc})")
+    except Exception as exc:  # noqa: BLE001 - e.g. the backend's BackendError: say what is wrong, exit 2
+        if backend is not None and isinstance(exc, backend.BackendError):
+            _fail(str(exc))
+        raise
 
 
 @click.group("postmortem")
@@ -105,7 +132,8 @@ def lint_command(file: str, fmt: str, rules_files: tuple[str, ...]) -> None:
 @click.pass_context
 def render_command(ctx: click.Context, number: int, narrative: str | None, output: str | None, config_path: str | None) -> None:
     """Print the postmortem draft for incident NUMBER."""
-    config = _postmortems_config(ctx, config_path)
+    full_config = _firewatch_config(ctx, config_path)
+    config = full_config.postmortems
     narrative_data: dict[str, str] | None = None
     if narrative:
         try:
@@ -114,7 +142,7 @@ def render_command(ctx: click.Context, number: int, narrative: str | None, outpu
             _fail(f"cannot read narrative {narrative}: {exc}")
         if not isinstance(narrative_data, dict):
             _fail(f"{narrative}: narrative must be a YAML mapping of section name -> text")
-    facts = _load(number)
+    facts = _load(number, full_config)
     try:
         text = render_markdown(facts, narrative_data, template=config.template)
     except ValueError as exc:
@@ -133,14 +161,20 @@ def render_command(ctx: click.Context, number: int, narrative: str | None, outpu
 @click.pass_context
 def publish_command(ctx: click.Context, number: int, workdir: str | None, config_path: str | None) -> None:
     """Render incident NUMBER's postmortem and publish it to the configured repository."""
-    config = _postmortems_config(ctx, config_path)
-    facts = _load(number)
+    full_config = _firewatch_config(ctx, config_path)
+    config = full_config.postmortems
+    facts = _load(number, full_config)
+    backend = _database_backend()
     try:
         text = render_markdown(facts, template=config.template)
     except ValueError as exc:
         _fail(str(exc))
     try:
-        result = publish(config, facts, text, workdir)
+        if backend is not None:
+            # From the database: the draft and the outcome are stored in the postmortem record, as from Slack.
+            result = backend.publish(number, full_config, workdir).result
+        else:
+            result = publish(config, facts, text, workdir)
     except PublishError as exc:
         for finding in exc.findings:
             click.echo(finding.format(_path_hint(config, facts)), err=True)
