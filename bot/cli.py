@@ -38,6 +38,9 @@ def main(verbose: bool) -> None:
     """Firewatch: incident response for Slack."""
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not verbose:
+        # Alembic announces every plugin it loads at INFO; operators only need its warnings.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 @main.group()

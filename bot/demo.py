@@ -81,9 +81,15 @@ class Demo:
         self.fake.add_channel("C0GENERAL", "general", members=["UFIREWATCH", RILEY, ALICE, BOB, CARLOS])
         db_url = f"sqlite:///{workdir / 'firewatch.db'}"
         upgrade(db_url)
+        from bot.postmortems_app.localrepo import init_bare_repository
+
+        self.postmortem_repo = init_bare_repository(workdir / "postmortems.git")
+        config = {**DEMO_CONFIG, "postmortems": {
+            "repo": str(self.postmortem_repo), "branch": "main", "mode": "push",
+            "path": "postmortems/{year}/{number:04d}-{slug}.md"}}
         self.settings = Settings(SLACK_BOT_TOKEN="xoxb-demo", SLACK_SIGNING_SECRET=SECRET,
                                  FIREWATCH_SLACK_API_URL=self.fake_server.api_url, FIREWATCH_DATABASE_URL=db_url)
-        self.ctx = build_context(self.settings, parse_config(DEMO_CONFIG))
+        self.ctx = build_context(self.settings, parse_config(config))
         self.running = start_in_thread(self.ctx)
         self.sender = SlackSender(self.running.url, SECRET, response_url=self.fake_server.response_url("demo"))
         self.transcript = Transcript(self.fake)
@@ -156,7 +162,46 @@ class Demo:
         self.command(ALICE, "resolve Bad config in checkout v2.31, rolled back", channel)
         self.settle(lambda f: "resolved" in f.channels[channel]["topic"])
         self.paging()
+        self.postmortem(channel)
         return channel
+
+    def postmortem(self, channel: str) -> None:
+        """Draft the postmortem from the incident's real timeline, lint it, publish it to a local git repo."""
+        import subprocess
+
+        from bot.incidents import service
+
+        self.section("9. Alice drafts and publishes the postmortem")
+        before = len(self.fake.responses)
+        self.command(ALICE, "postmortem", channel)
+        self.settle(lambda f: len(f.responses) > before, timeout=30)
+        self.command(ALICE, "postmortem publish", channel)
+        with self.ctx.session() as s:
+            incident = service.get_by_channel(s, channel)
+        from sqlmodel import select
+
+        from storage.models import PostmortemRecord
+
+        def published(_f):
+            with self.ctx.session() as s:
+                rec = s.exec(select(PostmortemRecord).where(PostmortemRecord.incident_id == incident.id)).first()
+                return rec if rec and (rec.commit_sha or rec.publish_error) else None
+
+        self.settle(published, timeout=30)
+        record = published(None)
+        if record.publish_error:
+            raise RuntimeError(f"postmortem publish failed: {record.publish_error}")
+        head = subprocess.run(["git", "--git-dir", str(self.postmortem_repo), "log", "-1", "--format=%h %s",
+                               record.branch], capture_output=True, text=True, check=True).stdout.strip()
+        self.out("")
+        self.out(f"Postmortem published: {self.postmortem_repo} branch {record.branch}, file {record.path}")
+        self.out(f"  commit {head}")
+        self.out(f"  blameless linter findings: {len(record.findings)}")
+        document = subprocess.run(["git", "--git-dir", str(self.postmortem_repo), "show",
+                                   f"{record.branch}:{record.path}"], capture_output=True, text=True, check=True).stdout
+        self.out("  first lines of the document:")
+        for line in document.splitlines()[:14]:
+            self.out(f"    {line}")
 
     def paging(self) -> None:
         """An alert pages the on-call; nobody answers within the (short) timeout; the lead acknowledges."""
@@ -216,7 +261,9 @@ def run_demo(*, keep: bool = False, out: Callable[[str], None] = print) -> int:
         out("")
         out(f"Demo finished: {calls} Slack API calls, all against the local stand-in.")
         if keep:
-            out(f"Database and files kept in {workdir}")
+            out(f"Database, postmortem repository and files kept in {workdir}")
+        else:
+            out("Run `firewatch demo --keep` to keep the database and the postmortem repository afterwards.")
         return 0
     except Exception as exc:  # noqa: BLE001 - the demo reports and exits non-zero
         out(f"DEMO FAILED: {exc.__class__.__name__}: {exc}")
