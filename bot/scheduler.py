@@ -74,8 +74,11 @@ class LeaderLock:
 class Scheduler:
     """Wraps a BackgroundScheduler with leadership and the job conventions Firewatch relies on."""
 
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, *, leader_retry_seconds: float = LEADER_RETRY_SECONDS,
+                 store_poll_seconds: float = STORE_POLL_SECONDS):
         self.engine = engine
+        self.leader_retry_seconds = leader_retry_seconds
+        self.store_poll_seconds = store_poll_seconds
         self.lock = LeaderLock(engine)
         self.leader = False
         self._stop = threading.Event()
@@ -89,7 +92,7 @@ class Scheduler:
     def start(self) -> None:
         self.leader = self.lock.try_acquire()
         self.aps.start(paused=not self.leader)
-        self.aps.add_job(_poll_store, "interval", seconds=STORE_POLL_SECONDS, id="firewatch:poll-store",
+        self.aps.add_job(_poll_store, "interval", seconds=self.store_poll_seconds, id="firewatch:poll-store",
                          replace_existing=True, misfire_grace_time=None)
         if not self.leader:
             log.info("scheduler: another process is the leader; this one stays paused and retries")
@@ -98,7 +101,7 @@ class Scheduler:
             log.info("scheduler: this process is the leader")
 
     def _campaign(self) -> None:
-        while not self._stop.wait(LEADER_RETRY_SECONDS):
+        while not self._stop.wait(self.leader_retry_seconds):
             if self.lock.try_acquire():
                 self.leader = True
                 self.aps.resume()
@@ -106,11 +109,14 @@ class Scheduler:
                 return
 
     def shutdown(self) -> None:
+        """Stop running jobs and give up leadership (safe to call twice)."""
         self._stop.set()
         try:
-            self.aps.shutdown(wait=False)
+            if self.aps.running:
+                self.aps.shutdown(wait=False)
         finally:
             self.lock.release()
+            self.leader = False
 
     def at(self, job_id: str, when: datetime, func: Callable[..., Any], args: tuple = (), *,
            grace: int | None = None) -> None:

@@ -200,13 +200,14 @@ def shift_of(ctx: AppContext, name: str, user: str, day: date, role: str = PRIMA
 
 
 def swap_shifts(ctx: AppContext, first_id: int, second_id: int) -> None:
-    """Exchange the people on two published shifts (both rows move, so the ledger moves with them)."""
+    """Exchange the people on two published shifts, in one transaction. The ledger moves with the shifts."""
     with ctx.session() as s:
         a, b = s.get(PublishedShift, first_id), s.get(PublishedShift, second_id)
         if a is None or b is None:
             raise RotationError("one of the shifts no longer exists")
-        a.user_id, b.user_id = b.user_id, a.user_id
-        a.origin = b.origin = "swap"
+        first_user, second_user = a.user_id, b.user_id
+        _assign(ctx, a, second_user)
+        _assign(ctx, b, first_user)
         s.add(a)
         s.add(b)
 
@@ -266,16 +267,22 @@ def give_shift(ctx: AppContext, shift_id: int, user: str) -> None:
         row = s.get(PublishedShift, shift_id)
         if row is None:
             raise RotationError("the shift no longer exists")
-        rotation = rotation_config(ctx, row.rotation)
-        member = rotation.member(user)
-        if member is not None:  # the burden of a shift depends on the person (nights in their own zone)
-            from bot.rotations import BurdenCalculator
-
-            weight = BurdenCalculator(rotation.rules).for_member(rotation, member, row.start, row.end).weight
-            row.weight = weight * (rotation.rules.secondary_weight if row.role != PRIMARY else 1.0)
-        row.user_id = user
-        row.origin = "swap"
+        _assign(ctx, row, user)
         s.add(row)
+
+
+def _assign(ctx: AppContext, row: PublishedShift, user: str) -> None:
+    """Give `row` to `user`, re-weighing it: a shift's burden depends on the person (nights and weekends fall in
+    their own zone, holidays in their own country)."""
+    rotation = rotation_config(ctx, row.rotation)
+    member = rotation.member(user)
+    if member is not None:
+        from bot.rotations import BurdenCalculator
+
+        weight = BurdenCalculator(rotation.rules).for_member(rotation, member, row.start, row.end).weight
+        row.weight = weight * (rotation.rules.secondary_weight if row.role != PRIMARY else 1.0)
+    row.user_id = user
+    row.origin = "swap"
 
 
 def explain_at(ctx: AppContext, name: str, at: datetime, now: datetime | None = None):
