@@ -162,8 +162,39 @@ class Demo:
         self.command(ALICE, "resolve Bad config in checkout v2.31, rolled back", channel)
         self.settle(lambda f: "resolved" in f.channels[channel]["topic"])
         self.paging()
+        self.rotation()
         self.postmortem(channel)
         return channel
+
+    def rotation(self) -> None:
+        """The payments rotation: who is on, the schedule, a note, a handoff, and the fairness ledger."""
+        from bot.oncall.handoff import run_next_handoff
+
+        self.section("9. The payments rotation")
+        before = len(self.fake.responses)
+        self.command(BOB, "who payments", command="/oncall")
+        self.settle(lambda f: len(f.responses) > before)
+        before = len(self.fake.responses)
+        self.command(BOB, "schedule payments 1", command="/oncall")
+        self.settle(lambda f: len(f.responses) > before)
+        before = len(self.fake.responses)
+        self.command(self._oncall_now(), "note Checkout v2.31 rolled back; v2.32 ships Monday", command="/oncall")
+        self.settle(lambda f: len(f.responses) > before)
+
+        self.section("10. Shift change: the handoff (run now, as if the next 10:00 boundary had come)")
+        self.out("> the scheduler's handoff job fires for the payments rotation")
+        run_next_handoff(self.ctx, "payments")
+        self.settle(lambda f: f.calls_to("usergroups.users.update"))
+
+        self.section("11. How fair is the rotation?")
+        before = len(self.fake.responses)
+        self.command(CARLOS, "fairness payments", command="/oncall")
+        self.settle(lambda f: len(f.responses) > before)
+
+    def _oncall_now(self) -> str:
+        from bot.oncall import service as oncall
+
+        return oncall.on_call(self.ctx, "payments") or ALICE
 
     def postmortem(self, channel: str) -> None:
         """Draft the postmortem from the incident's real timeline, lint it, publish it to a local git repo."""
@@ -171,7 +202,7 @@ class Demo:
 
         from bot.incidents import service
 
-        self.section("9. Alice drafts and publishes the postmortem")
+        self.section("12. Alice drafts and publishes the postmortem")
         before = len(self.fake.responses)
         self.command(ALICE, "postmortem", channel)
         self.settle(lambda f: len(f.responses) > before, timeout=30)
@@ -251,6 +282,7 @@ def run_demo(*, keep: bool = False, out: Callable[[str], None] = print) -> int:
     for handler in root.handlers:
         handler.setLevel(logging.WARNING)
     workdir = Path(tempfile.mkdtemp(prefix="firewatch-demo-"))
+    previous_token = os.environ.get("FIREWATCH_WEBHOOK_TOKEN")
     os.environ["FIREWATCH_WEBHOOK_TOKEN"] = WEBHOOK_TOKEN
     demo = None
     try:
@@ -269,6 +301,10 @@ def run_demo(*, keep: bool = False, out: Callable[[str], None] = print) -> int:
         out(f"DEMO FAILED: {exc.__class__.__name__}: {exc}")
         return 1
     finally:
+        if previous_token is None:
+            os.environ.pop("FIREWATCH_WEBHOOK_TOKEN", None)
+        else:
+            os.environ["FIREWATCH_WEBHOOK_TOKEN"] = previous_token
         if demo is not None:
             demo.close()
         if not keep:
