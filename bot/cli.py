@@ -117,15 +117,12 @@ def demo(keep: bool) -> None:
     sys.exit(run_demo(keep=keep))
 
 
-def _attach_optional_groups() -> None:
-    for module, name in (("bot.rotations.cli", "schedule"), ("bot.postmortems.cli", "postmortem")):
-        try:
-            mod = __import__(module, fromlist=[name])
-        except ImportError:
-            continue
-        group = getattr(mod, name, None)
-        if group is not None:
-            main.add_command(group, name)
+def _attach_groups() -> None:
+    from bot.postmortems.cli import postmortem
+    from bot.rotations.cli import schedule
+
+    main.add_command(schedule, "schedule")
+    main.add_command(postmortem, "postmortem")
 
 
-_attach_optional_groups()
+_attach_groups()
