@@ -4,6 +4,7 @@ handler, and every listener module's `register`."""
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App, BoltResponse
 
@@ -27,6 +28,9 @@ def build_app(ctx: AppContext, *, extra_registrations=()) -> App:
         request_verification_enabled=bool(ctx.settings.slack_signing_secret),
         token_verification_enabled=True,
         process_before_response=False,
+        # Listeners run after the ack on this pool. Bolt's default is 5 workers; a rate-limited Slack call sleeps
+        # in its worker (honouring Retry-After), so a larger pool keeps one slow incident from queueing others.
+        listener_executor=ThreadPoolExecutor(max_workers=16, thread_name_prefix="slack-listener"),
     )
 
     @app.middleware
