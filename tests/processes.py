@@ -17,9 +17,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(env: dict, port: int, cwd, timeout: float = 30) -> subprocess.Popen:
-    """Start `python -m bot serve --mode http` and wait until /healthz answers."""
-    proc = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--mode", "http", "--port", str(port)],
+def start_server(env: dict, port: int, cwd, timeout: float = 30, mode: str = "http") -> subprocess.Popen:
+    """Start `python -m bot serve --mode MODE` and wait until /healthz answers."""
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--mode", mode, "--port", str(port)],
                             env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

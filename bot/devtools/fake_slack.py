@@ -65,6 +65,7 @@ class FakeSlack:
             self.views: dict[str, dict[str, Any]] = {}
             self._ids = itertools.count(1)
             self._last_ts = 0.0
+            self.socket_url: str | None = None
             self.add_user(BOT_USER_ID, "firewatch", tz="UTC", is_bot=True)
 
     # -- workspace set-up -------------------------------------------------------------------------------------
@@ -142,6 +143,13 @@ class FakeSlack:
             if failure.status:
                 return failure.status, {"ok": False, "error": "fatal_error"}, {}
             return 200, {"ok": False, "error": failure.error or "internal_error"}, {}
+        if method == "apps.connections.open":
+            # Socket Mode: the app-level token (xapp-) asks for a WebSocket URL.
+            if not token or not token.startswith("xapp-"):
+                return 200, {"ok": False, "error": "invalid_auth"}, {}
+            if not self.socket_url:
+                return 200, {"ok": False, "error": "socket_mode_not_available"}, {}
+            return 200, {"ok": True, "url": self.socket_url}, {}
         if not token or not token.startswith("xox"):
             return 200, {"ok": False, "error": "not_authed"}, {}
         handler = getattr(self, "m_" + method.replace(".", "_"), None)
