@@ -163,6 +163,9 @@ class Demo:
         self.settle(lambda f: "resolved" in f.channels[channel]["topic"])
         self.paging()
         self.rotation()
+        from bot.assist.demo_steps import run_assist_demo
+
+        run_assist_demo(self, first_section=12)
         self.postmortem(channel)
         return channel
 
@@ -202,7 +205,7 @@ class Demo:
 
         from bot.incidents import service
 
-        self.section("12. Alice drafts and publishes the postmortem")
+        self.section("16. Alice drafts and publishes the postmortem of INC-1")
         before = len(self.fake.responses)
         self.command(ALICE, "postmortem", channel)
         self.settle(lambda f: len(f.responses) > before, timeout=30)

@@ -24,6 +24,10 @@ def test_demo_scenario_runs_and_tells_the_story(monkeypatch):
         "== Handoff: payments ==",
         "user group S0PAYONCALL now:",
         "*Fairness — payments*",
+        ":robot_face: *AI suggestion*",
+        "accepted the triage suggestion: severity SEV3 → *SEV2*",
+        "*Root-cause hypotheses*",
+        "Evidence: `E1`",
         "Postmortem published:",
     ):
         assert expected in text, f"missing from the demo transcript: {expected!r}"
