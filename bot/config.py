@@ -118,22 +118,44 @@ class FirewatchConfig(StrictModel):
 
     @model_validator(mode="after")
     def _cross_references(self) -> "FirewatchConfig":
+        """Checks that span sections: names that must exist, and resources two things must not share."""
         problems: list[str] = []
         rotation_names = [r.name for r in self.rotations]
         for name in sorted({n for n in rotation_names if rotation_names.count(n) > 1}):
             problems.append(f"rotations: duplicate rotation name {name!r}")
+        groups: dict[str, str] = {}
+        for i, rotation in enumerate(self.rotations):
+            if rotation.usergroup and rotation.usergroup in groups:
+                # Two rotations writing one user group would overwrite each other at every handoff.
+                problems.append(f"rotations[{i}].usergroup: {rotation.usergroup} is already kept in sync by rotation "
+                                f"{groups[rotation.usergroup]!r}; give each rotation its own user group")
+            elif rotation.usergroup:
+                groups[rotation.usergroup] = rotation.name
         for i, name in enumerate(self.incidents.invite_rotations):
             if name not in rotation_names:
                 problems.append(f"incidents.invite_rotations[{i}]: unknown rotation {name!r}")
         policy_names = [p.name for p in self.escalation_policies]
+        for name in sorted({n for n in policy_names if policy_names.count(n) > 1}):
+            problems.append(f"escalation_policies: duplicate policy name {name!r}")
         for i, policy in enumerate(self.escalation_policies):
             for j, step in enumerate(policy.steps):
                 target = step.target()
-                if target.kind == "rotation" and target.name not in rotation_names:
+                if target.kind != "rotation":
+                    continue
+                rotation = self.rotation(target.name)
+                if rotation is None:
                     problems.append(f"escalation_policies[{i}].steps[{j}].notify: unknown rotation {target.name!r}")
+                elif target.role == "secondary" and not rotation.secondary:
+                    problems.append(f"escalation_policies[{i}].steps[{j}].notify: rotation {target.name!r} has no "
+                                    "secondary (set secondary: true on the rotation, or page its primary)")
+        severities = set(self.incidents.severity_names)
         for i, route in enumerate(self.alert_routes):
             if route.policy not in policy_names:
                 problems.append(f"alert_routes[{i}].policy: unknown escalation policy {route.policy!r}")
+            unknown = sorted({v for v in route.severity_map.values() if v not in severities})
+            if unknown:
+                problems.append(f"alert_routes[{i}].severity_map: {', '.join(unknown)} not among the configured "
+                                f"severities ({', '.join(self.incidents.severity_names)})")
         if problems:
             raise ValueError("\n".join(problems))
         return self

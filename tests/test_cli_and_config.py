@@ -137,3 +137,30 @@ def test_manifest_declares_commands_scopes_events_and_socket_mode():
     assert settings["socket_mode_enabled"] is True
     assert settings["interactivity"]["is_enabled"] is True
     assert "reaction_added" in settings["event_subscriptions"]["bot_events"]
+
+
+def test_cross_section_problems_are_reported_with_their_paths():
+    def rotation(name):
+        return {"name": name, "usergroup": "S0ONCALL", "members": [{"user": "U0A"}, {"user": "U0B"}],
+                "rules": {"min_rest_shifts": 0}}
+
+    try:
+        parse_config({
+            "rotations": [rotation("a"), rotation("b")],
+            "incidents": {"invite_rotations": ["nope"]},
+            "escalation_policies": [{"name": "p", "steps": [{"notify": "rotation:a:secondary"}]},
+                                    {"name": "p", "steps": [{"notify": "rotation:ghost"}]}],
+            "alert_routes": [{"policy": "missing", "severity_map": {"critical": "sev7"}}],
+        })
+        raise AssertionError("expected a ConfigError")
+    except ConfigError as exc:
+        assert exc.problems == [
+            "rotations[1].usergroup: S0ONCALL is already kept in sync by rotation 'a'; give each rotation its own user group",
+            "incidents.invite_rotations[0]: unknown rotation 'nope'",
+            "escalation_policies: duplicate policy name 'p'",
+            "escalation_policies[0].steps[0].notify: rotation 'a' has no secondary (set secondary: true on the "
+            "rotation, or page its primary)",
+            "escalation_policies[1].steps[0].notify: unknown rotation 'ghost'",
+            "alert_routes[0].policy: unknown escalation policy 'missing'",
+            "alert_routes[0].severity_map: sev7 not among the configured severities (sev1, sev2, sev3, sev4)",
+        ]
