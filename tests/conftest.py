@@ -39,7 +39,8 @@ BASE_CONFIG = {
 def _clean_slack_env(monkeypatch):
     # Real credentials in the developer's shell must never reach a test (bolt calls auth.test at start-up).
     for name in list(os.environ):
-        if name.startswith(("SLACK_", "FIREWATCH_SLACK", "OPENAI_", "FIREWATCH_LLM", "PAGERDUTY_", "GITHUB_TOKEN")):
+        if name.startswith(("SLACK_", "FIREWATCH_SLACK", "OPENAI_", "FIREWATCH_LLM", "PAGERDUTY_", "GITHUB_TOKEN",
+                            "FIREWATCH_DATABASE_URL", "FIREWATCH_CONFIG", "FIREWATCH_WEBHOOK_TOKEN")):
             monkeypatch.delenv(name, raising=False)
 
 

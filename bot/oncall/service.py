@@ -295,3 +295,18 @@ def explain_at(ctx: AppContext, name: str, at: datetime, now: datetime | None = 
         rotation = effective_rotation(s, rotation_config(ctx, name))
         _rows, history, frozen, burden, overrides = _inputs(s, rotation, now)
     return explain(rotation, at, history=history, frozen=frozen, overrides=overrides, extra_burden=burden)
+
+
+def stored_inputs(database_url: str, rotation: RotationConfig, now: datetime | None = None) -> tuple[RotationConfig, dict]:
+    """What the database knows about `rotation` (PTO from Slack, served and published shifts, overrides, pages),
+    as planner inputs, for the command line (which has no Slack client and so no AppContext)."""
+    from storage.db import make_engine, session_scope
+
+    engine = make_engine(database_url)
+    try:
+        with session_scope(engine) as s:
+            effective = effective_rotation(s, rotation)
+            _rows, history, frozen, burden, overrides = _inputs(s, effective, now or utcnow())
+        return effective, {"history": history, "frozen": frozen, "extra_burden": burden, "overrides": overrides}
+    finally:
+        engine.dispose()

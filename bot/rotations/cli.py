@@ -1,8 +1,8 @@
 """`firewatch schedule ...` commands: preview, export (iCal) and explain.
 
-The group is named `schedule`; the main CLI attaches it with `cli.add_command(schedule)`. For now the
-commands plan from the config only; `_inputs()` is where stored history and published shifts will be
-plugged in (history=..., frozen=...).
+The group is named `schedule`; the main CLI attaches it with `cli.add_command(schedule)`. With
+FIREWATCH_DATABASE_URL set, the commands plan with what the running bot stored (shifts served and published,
+overrides, PTO entered in Slack, pages received), so they agree with `/oncall`; without it, from the config alone.
 """
 
 from __future__ import annotations
@@ -50,15 +50,28 @@ def _load_rotation(config_path: str, name: str) -> RotationConfig:
     return rotation  # type: ignore[return-value]
 
 
-def _inputs(rotation: RotationConfig) -> dict:
-    """Ledger inputs for planning. Config-only for now; later: served history and published shifts."""
-    return {"history": (), "frozen": ()}
+def _inputs(rotation: RotationConfig) -> tuple[RotationConfig, dict]:
+    """Planner inputs: from the database when FIREWATCH_DATABASE_URL is set, else none (config only)."""
+    url = os.environ.get("FIREWATCH_DATABASE_URL")
+    if not url:
+        return rotation, {}
+    # Imported here: the engine itself stays free of storage; only this command-line adapter reads it.
+    from bot.oncall.service import stored_inputs
+    from storage.db import make_engine, migration_problem
+
+    engine = make_engine(url)
+    problem = migration_problem(engine)
+    engine.dispose()
+    if problem:
+        _fail(f"FIREWATCH_DATABASE_URL: {problem}")
+    return stored_inputs(url, rotation)
 
 
 def _plan(rotation: RotationConfig, start: date, end: date) -> Plan:
     if end <= start:
         _fail(f"--end ({end}) must be after --start ({start})")
-    return plan_window(rotation, start, end, **_inputs(rotation))
+    rotation, inputs = _inputs(rotation)
+    return plan_window(rotation, start, end, **inputs)
 
 
 def _preview_json(result: Plan) -> dict:
@@ -168,7 +181,8 @@ def explain(rotation_name: str, at_text: str, fmt: str, config_path: str) -> Non
     """Explain why a person has the shift covering an instant."""
     rotation = _load_rotation(config_path, rotation_name)
     at = _parse_at(at_text, rotation)
-    result = explain_shift(rotation, at, **_inputs(rotation))
+    rotation, inputs = _inputs(rotation)
+    result = explain_shift(rotation, at, **inputs)
     if fmt == "json":
         click.echo(json.dumps(result.as_dict(), indent=2))
     else:
