@@ -92,7 +92,10 @@ class ScriptedModel:
         schema = ((body.get("response_format") or {}).get("json_schema") or {}).get("name")
         is_triage = schema == "triage" or (schema is None and "Suggest a triage" in prompt)
         props = (((body.get("response_format") or {}).get("json_schema") or {}).get("schema") or {}).get("properties") or {}
-        reply = self.triage(prompt, props) if is_triage else self.rca(prompt)
+        if schema == "postmortem":
+            reply = self.postmortem(list(props))
+        else:
+            reply = self.triage(prompt, props) if is_triage else self.rca(prompt)
         return httpx.Response(200, json={
             "id": f"chatcmpl-scripted-{len(self.requests)}", "object": "chat.completion", "created": 1714564800,
             "model": body.get("model") or SCRIPTED_MODEL,
@@ -136,6 +139,10 @@ class ScriptedModel:
             "confidence": self.confidence, "evidence_ids": cited,
         }
 
+    def postmortem(self, sections: list[str]) -> dict[str, Any]:
+        """A blameless narrative for the sections asked for (the facts stay the database's)."""
+        return {key: POSTMORTEM_NARRATIVE.get(key, "") for key in (sections or POSTMORTEM_NARRATIVE)}
+
     def rca(self, prompt: str) -> dict[str, Any]:
         evidence, _, _ = parse_prompt(prompt)
         alerts = [e for e in evidence if e.kind == "alert"]
@@ -155,6 +162,21 @@ class ScriptedModel:
             })
         return {"inconclusive": False, "summary": f"{len(hyps)} recent change(s) line up with the incident.",
                 "hypotheses": hyps}
+
+
+POSTMORTEM_NARRATIVE = {
+    "summary": "Checkout requests failed with server errors after a configuration change; rolling the change back "
+               "restored service. The timeline below lists what responders saw and did.",
+    "impact": "Customers saw failed checkout requests while the incident was open; the durations are in the "
+              "front matter.",
+    "detection": "A responder noticed the errors and declared the incident in Slack.",
+    "response": "Responders took roles, posted updates, rolled the change back and watched the error rate recover.",
+    "contributing_factors": "The configuration change reached production with no automated check covering that "
+                            "setting.",
+    "what_went_well": "The rollback was quick, and the pinned timeline kept everyone working from the same facts.",
+    "what_went_poorly": "The errors began before any alert fired, so detection depended on a person noticing.",
+    "where_we_got_lucky": "The change was small and easy to roll back.",
+}
 
 
 def scripted_client(model: ScriptedModel | None = None) -> tuple[LLMClient, ScriptedModel]:

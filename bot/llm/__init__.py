@@ -3,6 +3,7 @@
 Entry points for the rest of the bot:
 * `LLMClient.from_config(config.llm)` → client or None (None = not configured → heuristics)
 * `triage(...)` → `TriageSuggestion`; `rca(...)` → `RcaResult` (both never raise)
+* `draft_narrative(facts, client, sections=...)` → `NarrativeDraft` for postmortems (never raises)
 * `similar(...)` / `similar_as_evidence(...)` for past incidents; `ChangeEvent`, `select_changes`, `changes_as_evidence`
 * `redact(...)` / `Redactor` before anything leaves; `restore_for_display(...)` for showing model text
 """
@@ -23,6 +24,7 @@ from bot.llm.models import (
     Usage,
     number_evidence,
 )
+from bot.llm.narrative import NarrativeDraft, draft_narrative
 from bot.llm.rca import rca
 from bot.llm.redaction import Redacted, Redactor, redact
 from bot.llm.similar import BM25Index, PastDoc, SimilarMatch, similar, similar_as_evidence
@@ -30,7 +32,8 @@ from bot.llm.triage import triage
 
 __all__ = [
     "BM25Index", "ChangeEvent", "EvidenceItem", "FirstStep", "Hypothesis", "Incident", "LLMCallError", "LLMClient",
-    "LLMConfig", "LLMSettings", "PastDoc", "RcaResult", "Redacted", "Redactor", "RotationOption", "SeverityOption",
-    "SimilarMatch", "TriageSuggestion", "Usage", "changes_as_evidence", "display_text", "number_evidence", "rca",
-    "redact", "resolve_settings", "restore_for_display", "select_changes", "similar", "similar_as_evidence", "triage",
+    "LLMConfig", "LLMSettings", "NarrativeDraft", "PastDoc", "RcaResult", "Redacted", "Redactor", "RotationOption",
+    "SeverityOption", "SimilarMatch", "TriageSuggestion", "Usage", "changes_as_evidence", "display_text",
+    "draft_narrative", "number_evidence", "rca", "redact", "resolve_settings", "restore_for_display", "select_changes",
+    "similar", "similar_as_evidence", "triage",
 ]

@@ -70,6 +70,21 @@ def _database_backend() -> Any:
     return cli_backend
 
 
+def _stored_narrative(number: int, config: Any) -> dict[str, str]:
+    """The narrative stored with the draft in $FIREWATCH_DATABASE_URL's database, or {} without one."""
+    if not os.environ.get("FIREWATCH_DATABASE_URL"):
+        return {}
+    try:
+        from bot.postmortems_app import cli_backend
+    except ImportError:
+        return {}
+    try:
+        return cli_backend.stored_narrative(number, config)
+    except cli_backend.BackendError as exc:
+        _fail(str(exc))
+        return {}
+
+
 def _load(number: int, config: Any = None) -> Any:
     backend = _database_backend() if config is not None else None
     try:
@@ -143,6 +158,9 @@ def render_command(ctx: click.Context, number: int, narrative: str | None, outpu
         if not isinstance(narrative_data, dict):
             _fail(f"{narrative}: narrative must be a YAML mapping of section name -> text")
     facts = _load(number, full_config)
+    if narrative_data is None:
+        # The narrative the model drafted in Slack (stored with the draft), so render shows what publish will.
+        narrative_data = _stored_narrative(number, full_config) or None
     try:
         text = render_markdown(facts, narrative_data, template=config.template)
     except ValueError as exc:

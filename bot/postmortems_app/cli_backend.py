@@ -85,6 +85,21 @@ def load_facts(number: int, config: FirewatchConfig) -> PostmortemFacts:
         return load_facts_by_number(ctx, number)
 
 
+def stored_narrative(number: int, config: FirewatchConfig) -> dict[str, str]:
+    """The narrative drafted for incident `number` (by the model, at `/incident postmortem`), or {}."""
+    from sqlmodel import select
+
+    from bot.incidents import service as incident_service
+    from storage.models import PostmortemRecord
+
+    with context_from_env(config) as ctx, ctx.session() as s:
+        incident = incident_service.get_by_number(s, number)
+        if incident is None:
+            return {}
+        record = s.exec(select(PostmortemRecord).where(PostmortemRecord.incident_id == incident.id)).first()
+        return service.stored_sections(record.narrative if record else None)
+
+
 def publish(number: int, config: FirewatchConfig, workdir: str | Path | None = None) -> service.Published:
     """Draft, store and publish incident `number` like `/incident postmortem publish` (the record is updated and,
     when a Slack token is set, the link is posted). Raises LookupError or PublishError."""

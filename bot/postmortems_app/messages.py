@@ -12,11 +12,15 @@ from bot.safety import neutralize_mentions, truncate
 
 MAX_TEXT = 3000  # one section block's worth; chat.postMessage allows more, but nobody reads more in a channel
 FINDINGS_SHOWN = 5
+# The prose sections a model may draft (Supporting information stays with the authors).
+NARRATIVE_SECTION_TITLES = tuple(s.title for s in SECTIONS[:8])
 
 USAGE = (
     "*Postmortems*\n"
-    "• `/incident postmortem`: draft (or refresh) the blameless postmortem from the incident record and lint it\n"
-    "• `/incident postmortem publish`: refresh the draft and publish it to the postmortems repository\n"
+    "• `/incident postmortem`: draft (or refresh) the blameless postmortem from the incident record and lint it; "
+    "with an LLM configured, the model drafts the narrative sections (marked as draft text, to review)\n"
+    "• `/incident postmortem publish`: refresh the facts and publish the draft (the model is not asked again) to the "
+    "postmortems repository\n"
     "From a shell: `firewatch postmortem render <number>` prints the draft, `firewatch postmortem publish <number>` publishes it."
 )
 
@@ -48,8 +52,23 @@ def findings_text(findings: Sequence[Finding], limit: int = FINDINGS_SHOWN) -> s
     return truncate("\n".join(lines), MAX_TEXT)
 
 
+def narrative_text(*, narrative_sections: int, llm_configured: bool, narrative_note: str = "") -> str:
+    """One sentence on where the narrative sections came from: the model (to review) or prompts for the authors."""
+    total = len(NARRATIVE_SECTION_TITLES)
+    if narrative_sections > 0:
+        text = ":robot_face: Narrative drafted by the model — review before publishing (marked as draft text"
+        if narrative_sections < total:
+            text += f"; {narrative_sections} of {total} sections, the others hold prompts for the authors"
+        return text + ")."
+    if llm_configured and narrative_note:
+        return (f"The narrative sections hold prompts for the authors (the model did not draft them: "
+                f"{_safe(narrative_note, 300)}).")
+    return "The narrative sections hold prompts for the authors."
+
+
 def draft_text(label: str, *, number: int, updated: bool, timeline_count: int, action_items: int,
-               findings: Sequence[Finding], repo_configured: bool, user: str | None, auto: bool) -> str:
+               findings: Sequence[Finding], repo_configured: bool, user: str | None, auto: bool,
+               narrative_sections: int = 0, llm_configured: bool = False, narrative_note: str = "") -> str:
     """In-channel note that the draft exists, what it contains and what to do next."""
     if auto:
         who = " automatically on resolve"
@@ -63,9 +82,11 @@ def draft_text(label: str, *, number: int, updated: bool, timeline_count: int, a
                              + [f"Action items ({action_items})"] + sections[8:])
     next_step = ("Run `/incident postmortem publish` to publish it." if repo_configured else
                  "Publishing is not set up: set `postmortems.repo` in firewatch.yaml, then run `/incident postmortem publish`.")
+    narrative = narrative_text(narrative_sections=narrative_sections, llm_configured=llm_configured,
+                               narrative_note=narrative_note)
     text = (
         f":memo: Blameless postmortem for *{label}* {verb}{who} from the incident record; {findings_summary(findings)}.\n"
-        f"Sections: {section_list}. The narrative sections hold prompts for the authors.\n"
+        f"Sections: {section_list}. {narrative}\n"
         f"Read it with `firewatch postmortem render {number}`. {next_step}"
     )
     return truncate(text, MAX_TEXT)

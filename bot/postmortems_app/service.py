@@ -2,8 +2,13 @@
 
 - `draft(ctx, incident_id)`: facts from the database -> Markdown (the team's template) -> blameless lint -> stored in
   `PostmortemRecord` (one per incident, updated in place). Deterministic: the same record gives the same document.
+  With an LLM configured (`ctx.services["llm"]`), each draft asks the model for the narrative sections
+  (`bot.llm.draft_narrative`: redacted facts in, blameless-checked prose out, marked as draft text in the document)
+  and stores it in `PostmortemRecord.narrative`; token usage goes to `LLMUsageRecord` (purpose "postmortem"). A model
+  failure never breaks drafting: the draft keeps the prompts for the authors and the Slack note says why.
 - `publish_incident(ctx, incident_id)`: refreshes the draft (so Slack and `firewatch postmortem publish` publish
-  the same document, with every fact recorded up to now), publishes it with `bot.postmortems.publish`, stores
+  the same document, with every fact recorded up to now; the stored narrative is reused, the model is not asked
+  again), publishes it with `bot.postmortems.publish`, stores
   path/branch/commit/PR or the error, and posts the link in the incident channel and the announcement thread.
   The draft is written before publishing starts, so a failed publish never loses it.
 - `draft_and_publish(ctx, incident_id)`: both, with the Slack notes (what the demo calls).
@@ -12,9 +17,9 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
@@ -26,10 +31,10 @@ from bot.incidents.messages import incident_label
 from bot.postmortems.facts import PostmortemFacts
 from bot.postmortems.linter import Finding, lint
 from bot.postmortems.publishing import PublishError, PublishResult, publish
-from bot.postmortems.render import render_markdown
+from bot.postmortems.render import FACT_ONLY_SECTIONS, SECTION_KEYS, render_markdown
 from bot.postmortems_app import messages
 from bot.postmortems_app.facts import load_incident_facts, slack_available
-from storage.models import Incident, PostmortemRecord
+from storage.models import Incident, LLMUsageRecord, PostmortemRecord
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -46,6 +51,9 @@ class DraftOutcome:
     markdown: str
     findings: list[Finding]
     created: bool  # False: an existing draft was updated
+    narrative: dict[str, str] = field(default_factory=dict)  # section key -> model-drafted text in the document
+    narrative_note: str = ""  # why there is no (or only a partial) model narrative; "" when nothing to say
+    llm_configured: bool = False
 
 
 class Published(NamedTuple):
@@ -67,8 +75,11 @@ def _incident(ctx: AppContext, incident_id: int) -> Incident:
     return incident
 
 
+_KEEP = object()  # `_store_draft(narrative=_KEEP)`: leave the stored narrative as it is
+
+
 def _store_draft(ctx: AppContext, incident_id: int, markdown: str, findings: list[Finding],
-                 actor: str | None) -> tuple[PostmortemRecord, bool]:
+                 actor: str | None, narrative: Any = _KEEP) -> tuple[PostmortemRecord, bool]:
     """Insert or update the incident's one PostmortemRecord (a concurrent first draft is merged, not duplicated)."""
     now = utcnow()
     data = [f.to_dict() for f in findings]
@@ -77,7 +88,8 @@ def _store_draft(ctx: AppContext, incident_id: int, markdown: str, findings: lis
             row = s.exec(select(PostmortemRecord).where(PostmortemRecord.incident_id == incident_id)).first()
             created = row is None
             if created:
-                row = PostmortemRecord(incident_id=incident_id, markdown=markdown, findings=data, updated_at=now)
+                row = PostmortemRecord(incident_id=incident_id, markdown=markdown, findings=data, updated_at=now,
+                                       narrative=None if narrative is _KEEP else narrative)
                 try:
                     with s.begin_nested():
                         s.add(row)
@@ -85,6 +97,8 @@ def _store_draft(ctx: AppContext, incident_id: int, markdown: str, findings: lis
                     continue  # another draft of the same incident was inserted meanwhile: update that one
             else:
                 row.markdown, row.findings, row.updated_at = markdown, data, now
+                if narrative is not _KEEP:
+                    row.narrative = narrative
                 s.add(row)
             s.flush()
             incidents.audit(s, actor=actor, entity="postmortem", entity_id=row.id,
@@ -94,15 +108,82 @@ def _store_draft(ctx: AppContext, incident_id: int, markdown: str, findings: lis
     raise RuntimeError(f"could not store the postmortem draft of incident {incident_id}")
 
 
-def draft(ctx: AppContext, incident_id: int, *, actor: str | None = None) -> DraftOutcome:
+def _llm(ctx: AppContext) -> Any | None:
+    """The configured `bot.llm.LLMClient`, or None (not configured, or the LLM feature is not installed)."""
+    client = ctx.services.get("llm")
+    if client is None:
+        return None
+    from bot.llm import LLMClient  # lazy: the CLI's render path does not need the openai SDK
+
+    return client if isinstance(client, LLMClient) else None
+
+
+def _record_usage(ctx: AppContext, incident_id: int, client: Any, usage: Any, calls: int) -> None:
+    """One LLMUsageRecord per narrative draft that called the model (token counts may be None)."""
+    if calls <= 0:
+        return
+    try:
+        with ctx.session() as s:
+            s.add(LLMUsageRecord(incident_id=incident_id, purpose="postmortem",
+                                 model=(getattr(client, "model", "") or "")[:120] or None,
+                                 prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
+                                 total_tokens=usage.total_tokens))
+    except Exception:  # noqa: BLE001 - accounting must not lose the draft
+        log.exception("could not record LLM usage for the postmortem of incident %s", incident_id)
+
+
+def _draft_narrative(ctx: AppContext, incident_id: int, facts: PostmortemFacts) -> tuple[dict[str, Any] | None, str]:
+    """Ask the model for the narrative (outside any database session: it may take a while). Returns what to store
+    in `PostmortemRecord.narrative` (None: no model configured) and a note. Never raises."""
+    client = _llm(ctx)
+    if client is None:
+        return None, ""
+    try:
+        from bot.llm import draft_narrative
+
+        result = draft_narrative(facts, client)
+    except Exception:  # noqa: BLE001 - draft_narrative never raises; belt and braces for drafting
+        log.exception("incident %s: drafting the postmortem narrative failed", incident_id)
+        return {"sections": {}, "source": "none", "model": client.model, "note": "internal error"}, \
+            "the model could not draft the narrative (internal error)"
+    _record_usage(ctx, incident_id, client, result.usage, result.llm_calls)
+    stored = {"sections": dict(result.sections), "source": result.source, "model": client.model, "note": result.note,
+              "problems": list(result.problems)[:20], "drafted_at": utcnow().isoformat()}
+    return stored, result.note
+
+
+def stored_sections(narrative: dict[str, Any] | None) -> dict[str, str]:
+    """The section texts of a stored narrative, limited to the keys `render_markdown` accepts."""
+    sections = (narrative or {}).get("sections") if isinstance(narrative, dict) else None
+    if not isinstance(sections, dict):
+        return {}
+    return {k: v for k, v in sections.items()
+            if k in SECTION_KEYS and k not in FACT_ONLY_SECTIONS and isinstance(v, str) and v.strip()}
+
+
+def draft(ctx: AppContext, incident_id: int, *, actor: str | None = None,
+          narrative: Literal["regenerate", "reuse"] = "regenerate") -> DraftOutcome:
     """Build the draft from the database, lint it and store it. Raises LookupError for an unknown incident and
-    ValueError for a broken custom template."""
+    ValueError for a broken custom template.
+
+    `narrative="regenerate"` (a draft: `/incident postmortem`, auto-draft on resolve) asks the configured model for
+    the narrative sections and stores them; `"reuse"` (a publish) renders the stored narrative and never calls the
+    model, so re-publishing gives the same document."""
     config = ctx.config.postmortems
     facts = load_incident_facts(ctx, incident_id)
-    markdown = render_markdown(facts, template=config.template)
+    note = ""
+    if narrative == "regenerate":
+        stored, note = _draft_narrative(ctx, incident_id, facts)
+    else:
+        record = get_record(ctx, incident_id)
+        stored = record.narrative if record is not None else None
+    sections = stored_sections(stored)
+    markdown = render_markdown(facts, narrative=sections or None, template=config.template)
     findings = lint(markdown, extra_rules=config.extra_rules)
-    record, created = _store_draft(ctx, incident_id, markdown, findings, actor)
-    return DraftOutcome(record=record, facts=facts, markdown=markdown, findings=findings, created=created)
+    record, created = _store_draft(ctx, incident_id, markdown, findings, actor,
+                                   stored if narrative == "regenerate" else _KEEP)
+    return DraftOutcome(record=record, facts=facts, markdown=markdown, findings=findings, created=created,
+                        narrative=sections, narrative_note=note, llm_configured=_llm(ctx) is not None)
 
 
 def _github_web_host(api_url: str) -> str | None:
@@ -142,7 +223,8 @@ def publish_incident(ctx: AppContext, incident_id: int, *, workdir: str | Path |
     """Refresh the draft, publish it and record where it went (or why it failed). With `notify`, post the link in the
     incident channel and the announcement thread. Raises PublishError (NotConfigured without `postmortems.repo`)
     after recording it; the draft is stored either way."""
-    return publish_draft(ctx, draft(ctx, incident_id, actor=actor), workdir=workdir, actor=actor, notify=notify)
+    outcome = draft(ctx, incident_id, actor=actor, narrative="reuse")
+    return publish_draft(ctx, outcome, workdir=workdir, actor=actor, notify=notify)
 
 
 def publish_draft(ctx: AppContext, outcome: DraftOutcome, *, workdir: str | Path | None = None,
@@ -195,7 +277,9 @@ def announce_draft(ctx: AppContext, outcome: DraftOutcome, *, user: str | None, 
     text = messages.draft_text(
         incident_label(incident, ctx.prefix), number=incident.number, updated=not outcome.created,
         timeline_count=len(outcome.facts.timeline), action_items=len(outcome.facts.follow_ups),
-        findings=outcome.findings, repo_configured=bool(ctx.config.postmortems.repo), user=user, auto=auto)
+        findings=outcome.findings, repo_configured=bool(ctx.config.postmortems.repo), user=user, auto=auto,
+        narrative_sections=len(outcome.narrative), llm_configured=outcome.llm_configured,
+        narrative_note=outcome.narrative_note)
     try:
         ctx.slack.chat_postMessage(channel=incident.channel_id, text=text)
     except Exception as exc:  # noqa: BLE001
