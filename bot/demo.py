@@ -233,9 +233,14 @@ class Demo:
         self.out(f"  blameless linter findings: {len(record.findings)}")
         document = subprocess.run(["git", "--git-dir", str(self.postmortem_repo), "show",
                                    f"{record.branch}:{record.path}"], capture_output=True, text=True, check=True).stdout
-        self.out("  first lines of the document:")
-        for line in document.splitlines()[:14]:
-            self.out(f"    {line}")
+        lines = document.splitlines()
+        for heading, count in (("## Summary", 8), ("## Timeline", 9)):
+            if heading in lines:
+                at = lines.index(heading)
+                self.out(f"  from the document, {heading[3:]}:")
+                for line in lines[at + 1:at + 1 + count]:
+                    if line.strip():
+                        self.out(f"    {line}")
 
     def paging(self) -> None:
         """An alert pages the on-call; nobody answers within the (short) timeout; the lead acknowledges."""
