@@ -111,6 +111,10 @@ def ensure_slack_setup(ctx: AppContext, incident_id: int) -> list[str]:
             resp = client.chat_postMessage(channel=incident.channel_id, text=messages.summary_text(incident, prefix),
                                            blocks=messages.summary_blocks(incident, roles, prefix))
             store(summary_ts=resp["ts"])
+            with ctx.session() as s:
+                declared = service.latest_event(s, incident, "declared")
+            if declared is not None:
+                link_timeline(ctx, declared.id, incident.channel_id, resp["ts"])
         if not incident.summary_pinned:
             try:
                 client.pins_add(channel=incident.channel_id, timestamp=incident.summary_ts)
@@ -165,15 +169,33 @@ def refresh_slack(ctx: AppContext, incident_id: int) -> None:
             log.warning("incident %s: could not refresh %s: %s", incident.number, name, slack_error(exc))
 
 
-def post_in_channel(ctx: AppContext, incident: Incident, text: str) -> None:
-    if incident.channel_id:
-        ctx.slack.chat_postMessage(channel=incident.channel_id, text=text)
+def post_in_channel(ctx: AppContext, incident: Incident, text: str, *, timeline_event_id: int | None = None) -> str | None:
+    """Post `text` in the incident channel; with `timeline_event_id`, link that timeline entry to the message so
+    the postmortem's timeline can cite it. Returns the message ts."""
+    if not incident.channel_id:
+        return None
+    ts = ctx.slack.chat_postMessage(channel=incident.channel_id, text=text)["ts"]
+    if timeline_event_id is not None:
+        link_timeline(ctx, timeline_event_id, incident.channel_id, ts)
+    return ts
 
 
-def broadcast_update(ctx: AppContext, incident: Incident, author: str | None, body: str) -> None:
+def link_timeline(ctx: AppContext, event_id: int, channel: str, ts: str) -> None:
+    """Best effort: a missing permalink never fails the command that posted the message."""
+    permalink = None
+    try:
+        permalink = ctx.slack.chat_getPermalink(channel=channel, message_ts=ts).get("permalink")
+    except SlackApiError as exc:
+        log.info("no permalink for %s: %s", ts, slack_error(exc))
+    with ctx.session() as s:
+        service.link_timeline(s, event_id, channel, ts, permalink)
+
+
+def broadcast_update(ctx: AppContext, incident: Incident, author: str | None, body: str,
+                     timeline_event_id: int | None = None) -> None:
     """Post an update in the incident channel and, threaded and broadcast, under the announcement."""
     text = messages.update_text(incident, ctx.prefix, author, body)
-    post_in_channel(ctx, incident, text)
+    post_in_channel(ctx, incident, text, timeline_event_id=timeline_event_id)
     if incident.announcement_ts:
         ctx.slack.chat_postMessage(channel=incident.announcement_channel, thread_ts=incident.announcement_ts,
                                    reply_broadcast=True, text=text)

@@ -120,7 +120,7 @@ def _acknowledge(incident: Incident, now: datetime) -> None:
 
 
 def set_status(session: Session, incident: Incident, status: str, *, actor: str | None,
-               now: datetime | None = None) -> None:
+               now: datetime | None = None) -> TimelineEvent:
     if status not in STATUSES:
         raise IncidentError(f"unknown status {status!r}")
     if incident.status == status:
@@ -128,8 +128,7 @@ def set_status(session: Session, incident: Incident, status: str, *, actor: str 
     if not can_transition(incident.status, status):
         raise IncidentError("the incident is resolved; declare a new one or ask an admin to reopen it")
     if status == "resolved":
-        resolve(session, incident, summary=None, actor=actor, now=now)
-        return
+        return resolve(session, incident, summary=None, actor=actor, now=now)
     now = now or utcnow()
     before = _snapshot(incident)
     incident.status = status
@@ -138,13 +137,15 @@ def set_status(session: Session, incident: Incident, status: str, *, actor: str 
         incident.mitigated_at = now
     incident.updated_at = now
     session.add(incident)
-    add_timeline(session, incident, "status", f"Status changed from {before['status']} to {status}", actor=actor, at=now)
+    event = add_timeline(session, incident, "status", f"Status changed from {before['status']} to {status}",
+                         actor=actor, at=now)
     audit(session, actor=actor, entity="incident", entity_id=incident.id, action="status", before=before,
           after=_snapshot(incident))
+    return event
 
 
 def set_severity(session: Session, incident: Incident, severity: str, *, actor: str | None,
-                 now: datetime | None = None) -> None:
+                 now: datetime | None = None) -> TimelineEvent:
     if incident.severity == severity:
         raise IncidentError(f"the incident is already {severity}")
     now = now or utcnow()
@@ -152,10 +153,11 @@ def set_severity(session: Session, incident: Incident, severity: str, *, actor: 
     incident.severity = severity
     incident.updated_at = now
     session.add(incident)
-    add_timeline(session, incident, "severity", f"Severity changed from {before['severity']} to {severity}",
-                 actor=actor, at=now)
+    event = add_timeline(session, incident, "severity", f"Severity changed from {before['severity']} to {severity}",
+                         actor=actor, at=now)
     audit(session, actor=actor, entity="incident", entity_id=incident.id, action="severity", before=before,
           after=_snapshot(incident))
+    return event
 
 
 def add_participant(session: Session, incident: Incident, user_id: str, reason: str) -> None:
@@ -170,7 +172,7 @@ def participants(session: Session, incident: Incident) -> list[Participant]:
 
 
 def assign_role(session: Session, incident: Incident, role: str, user_id: str, *, actor: str | None,
-                now: datetime | None = None) -> None:
+                now: datetime | None = None) -> TimelineEvent:
     now = now or utcnow()
     before = _snapshot(incident)
     row = session.exec(select(IncidentRole).where(IncidentRole.incident_id == incident.id,
@@ -190,9 +192,10 @@ def assign_role(session: Session, incident: Incident, role: str, user_id: str, *
     session.add(incident)
     add_participant(session, incident, user_id, role)
     text_ = f"<@{user_id}> is now {role}" + (f" (was <@{previous}>)" if previous else "")
-    add_timeline(session, incident, "role", text_, actor=actor, at=now)
+    event = add_timeline(session, incident, "role", text_, actor=actor, at=now)
     audit(session, actor=actor, entity="incident", entity_id=incident.id, action=f"role:{role}",
           before={**before, "role_holder": previous}, after={**_snapshot(incident), "role_holder": user_id})
+    return event
 
 
 def roles(session: Session, incident: Incident) -> dict[str, str]:
@@ -216,7 +219,7 @@ def followups(session: Session, incident: Incident) -> list[FollowUp]:
 
 
 def resolve(session: Session, incident: Incident, *, summary: str | None, actor: str | None,
-            now: datetime | None = None) -> None:
+            now: datetime | None = None) -> TimelineEvent:
     if incident.status == "resolved":
         raise IncidentError("the incident is already resolved")
     now = now or utcnow()
@@ -229,10 +232,24 @@ def resolve(session: Session, incident: Incident, *, summary: str | None, actor:
     incident.resolution_summary = summary
     incident.updated_at = now
     session.add(incident)
-    add_timeline(session, incident, "resolved", "Incident resolved" + (f": {summary}" if summary else ""),
-                 actor=actor, at=now)
+    event = add_timeline(session, incident, "resolved", "Incident resolved" + (f": {summary}" if summary else ""),
+                         actor=actor, at=now)
     audit(session, actor=actor, entity="incident", entity_id=incident.id, action="resolve", before=before,
           after=_snapshot(incident))
+    return event
+
+
+def link_timeline(session: Session, event_id: int, channel: str, ts: str, permalink: str | None) -> None:
+    """Point a timeline event at the Slack message that announced it (for permalinks in the postmortem)."""
+    event = session.get(TimelineEvent, event_id)
+    if event is not None and event.source_ts is None:
+        event.source_channel, event.source_ts, event.permalink = channel, ts, permalink
+        session.add(event)
+
+
+def latest_event(session: Session, incident: Incident, kind: str) -> TimelineEvent | None:
+    return session.exec(select(TimelineEvent).where(TimelineEvent.incident_id == incident.id, TimelineEvent.kind == kind)
+                        .order_by(col(TimelineEvent.id).desc())).first()
 
 
 def record_setup(session: Session, incident: Incident, **fields: Any) -> None:

@@ -61,6 +61,17 @@ def test_role_update_status_followup_resolve(harness):
     assert kinds == ["declared", "role", "update", "status", "followup", "resolved"]
     assert roles == {"commander": ALICE}
 
+    # Every entry points at the Slack message that announced it (the postmortem timeline cites them).
+    def links():
+        with h.ctx.session() as s:
+            return [(e.kind, e.source_ts, e.permalink) for e in s.exec(select(TimelineEvent).order_by(TimelineEvent.id))]
+
+    fake.wait_for(lambda f: all(p for _k, _ts, p in links()))
+    summary = links()[0]
+    assert summary[1] == inc.summary_ts  # "declared" cites the pinned summary
+    posted = {c.response["ts"] for c in fake.calls_to("chat.postMessage") if c.params["channel"] == channel}
+    assert {ts for _k, ts, _p in links()} <= posted
+
 
 def test_severity_change_and_already_resolved(harness):
     h = harness

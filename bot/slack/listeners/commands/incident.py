@@ -128,8 +128,9 @@ def _status(ctx, incident, cmd, user, respond):
     with ctx.session() as s:
         inc = service.get(s, incident.id)
         before = inc.status
-        service.set_status(s, inc, str(cmd.args["status"]), actor=user)
-    flows.post_in_channel(ctx, inc, messages.change_text(f"<@{user}> changed the status from {before} to *{inc.status}*"))
+        event = service.set_status(s, inc, str(cmd.args["status"]), actor=user)
+    flows.post_in_channel(ctx, inc, messages.change_text(f"<@{user}> changed the status from {before} to *{inc.status}*"),
+                          timeline_event_id=event.id)
     flows.refresh_slack(ctx, incident.id)
 
 
@@ -137,9 +138,9 @@ def _sev(ctx, incident, cmd, user, respond):
     with ctx.session() as s:
         inc = service.get(s, incident.id)
         before = inc.severity
-        service.set_severity(s, inc, str(cmd.args["severity"]), actor=user)
+        event = service.set_severity(s, inc, str(cmd.args["severity"]), actor=user)
     flows.post_in_channel(ctx, inc, messages.change_text(
-        f"<@{user}> changed the severity from {before.upper()} to *{inc.severity.upper()}*"))
+        f"<@{user}> changed the severity from {before.upper()} to *{inc.severity.upper()}*"), timeline_event_id=event.id)
     flows.refresh_slack(ctx, incident.id)
 
 
@@ -147,27 +148,30 @@ def _role(ctx, incident, cmd, user, respond):
     target = str(cmd.args["user"])
     with ctx.session() as s:
         inc = service.get(s, incident.id)
-        service.assign_role(s, inc, str(cmd.args["role"]), target, actor=user)
+        event = service.assign_role(s, inc, str(cmd.args["role"]), target, actor=user)
     try:
         ctx.slack.conversations_invite(channel=inc.channel_id, users=target)
     except Exception as exc:  # noqa: BLE001 - already in the channel is the usual case
         log.debug("invite of %s: %s", target, flows.slack_error(exc))
-    flows.post_in_channel(ctx, inc, messages.change_text(f"<@{target}> is now *{cmd.args['role']}* (set by <@{user}>)"))
+    flows.post_in_channel(ctx, inc, messages.change_text(f"<@{target}> is now *{cmd.args['role']}* (set by <@{user}>)"),
+                          timeline_event_id=event.id)
     flows.refresh_slack(ctx, incident.id)
 
 
 def _update(ctx, incident, cmd, user, respond):
     with ctx.session() as s:
         inc = service.get(s, incident.id)
-        service.add_timeline(s, inc, "update", str(cmd.args["text"]), actor=user)
-    flows.broadcast_update(ctx, inc, user, str(cmd.args["text"]))
+        event = service.add_timeline(s, inc, "update", str(cmd.args["text"]), actor=user)
+    flows.broadcast_update(ctx, inc, user, str(cmd.args["text"]), timeline_event_id=event.id)
 
 
 def _timeline(ctx, incident, cmd, user, respond):
     with ctx.session() as s:
         inc = service.get(s, incident.id)
-        service.add_timeline(s, inc, "note", str(cmd.args["text"]), actor=user)
-    respond(response_type="ephemeral", text=":memo: Added to the timeline.")
+        event = service.add_timeline(s, inc, "note", str(cmd.args["text"]), actor=user)
+    # Said in the channel too: the timeline is shared, and the message gives the entry its permalink.
+    flows.post_in_channel(ctx, inc, f":memo: <@{user}> added to the timeline: {neutralize_mentions(str(cmd.args['text']))}",
+                          timeline_event_id=event.id)
 
 
 def _timeline_show(ctx, incident, cmd, user, respond):
@@ -179,15 +183,17 @@ def _followup(ctx, incident, cmd, user, respond):
     with ctx.session() as s:
         inc = service.get(s, incident.id)
         item = service.add_followup(s, inc, str(cmd.args["text"]), owner=owner, actor=user)
+        event = service.latest_event(s, inc, "followup")
     owner_text = f" for <@{owner}>" if owner else ""
-    flows.post_in_channel(ctx, inc, f":clipboard: Follow-up #{item.id}{owner_text}: {neutralize_mentions(item.text)}")
+    flows.post_in_channel(ctx, inc, f":clipboard: Follow-up #{item.id}{owner_text}: {neutralize_mentions(item.text)}",
+                          timeline_event_id=event.id if event else None)
 
 
 def _resolve(ctx, incident, cmd, user, respond):
     with ctx.session() as s:
         inc = service.get(s, incident.id)
-        service.resolve(s, inc, summary=cmd.args.get("summary"), actor=user)
-    flows.post_in_channel(ctx, inc, messages.resolved_text(inc, ctx.prefix))
+        event = service.resolve(s, inc, summary=cmd.args.get("summary"), actor=user)
+    flows.post_in_channel(ctx, inc, messages.resolved_text(inc, ctx.prefix), timeline_event_id=event.id)
     flows.refresh_slack(ctx, incident.id)
     if inc.announcement_ts:
         try:
