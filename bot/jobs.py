@@ -34,3 +34,18 @@ def shift_handoff(rotation: str) -> None:
     from bot.oncall.handoff import run_handoff
 
     run_handoff(_ctx(), rotation)
+
+
+def sweep() -> None:
+    """Every few minutes on the leader: finish Slack set-up steps that failed (a Slack outage at declare time)
+    and page for alerts stored but not yet processed, so neither waits for a restart or a person."""
+    from bot.incidents.flows import repair_all
+    from bot.paging.intake import process_pending
+
+    ctx = _ctx()
+    try:
+        repaired = repair_all(ctx)
+        if repaired:
+            log.info("sweep: repaired incidents %s", repaired)
+    finally:
+        process_pending(ctx)

@@ -27,6 +27,7 @@ LEADER_LOCK_KEY = 0x46495245  # "FIRE"
 # jobs other replicas added (APScheduler only wakes for jobs added in its own process).
 LEADER_RETRY_SECONDS = 15
 STORE_POLL_SECONDS = 15
+SWEEP_SECONDS = 120
 
 
 class LeaderLock:
@@ -94,6 +95,10 @@ class Scheduler:
         self.aps.start(paused=not self.leader)
         self.aps.add_job(_poll_store, "interval", seconds=self.store_poll_seconds, id="firewatch:poll-store",
                          replace_existing=True, misfire_grace_time=None)
+        from bot import jobs
+
+        self.aps.add_job(jobs.sweep, "interval", seconds=SWEEP_SECONDS, id="firewatch:sweep", replace_existing=True,
+                         misfire_grace_time=None)
         if not self.leader:
             log.info("scheduler: another process is the leader; this one stays paused and retries")
             threading.Thread(target=self._campaign, name="scheduler-leader", daemon=True).start()

@@ -144,3 +144,20 @@ def test_url_verification_challenge(harness):
                        "type": "url_verification"})
     r = harness.sender.post(body, "application/json")
     assert r.status_code == 200 and "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" in r.text
+
+
+def test_the_periodic_sweep_repairs_without_anyone_asking(harness):
+    """After a Slack outage at declare time, the scheduler's sweep finishes the set-up by itself."""
+    from bot import jobs
+
+    h = harness
+    h.fake.fail("conversations.create", status=503, times=3)  # the SDK's own retries run out too
+    h.command("declare sev2 Slack was down when this was declared")
+    h.wait_response("recorded")
+    with h.ctx.session() as s:
+        assert s.exec(select(Incident)).one().channel_id is None
+    assert "firewatch:sweep" in h.ctx.services["scheduler"].job_ids()
+    jobs.sweep()  # what the scheduler runs every two minutes
+    with h.ctx.session() as s:
+        inc = s.exec(select(Incident)).one()
+    assert inc.channel_id and inc.summary_pinned and inc.announcement_ts and inc.setup_error is None
