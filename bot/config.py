@@ -17,9 +17,8 @@ from bot.llm.config import LLMConfig
 from bot.paging.config import AlertRouteConfig, EscalationPolicyConfig, WebhooksConfig
 from bot.postmortems.config import PostmortemsConfig
 from bot.rotations.config import RotationConfig
+from bot.slack_ids import ChannelId, UserId
 
-CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
-USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 SEVERITY_NAME = re.compile(r"^sev[0-9]$")
 
 
@@ -50,19 +49,12 @@ DEFAULT_SEVERITIES = [
 
 
 class IncidentsConfig(StrictModel):
-    announcements_channel: str | None = None
+    announcements_channel: ChannelId | None = None
     channel_prefix: str = "inc"
     severities: list[Severity] = Field(default_factory=lambda: list(DEFAULT_SEVERITIES))
     default_severity: str = "sev3"
     invite_rotations: list[str] = Field(default_factory=list)
     private_by_default: bool = False
-
-    @field_validator("announcements_channel")
-    @classmethod
-    def _channel(cls, value: str | None) -> str | None:
-        if value is not None and not CHANNEL_ID.match(value):
-            raise ValueError(f"{value!r} is not a Slack channel id (like C0123ABCD); use the id, not the name")
-        return value
 
     @field_validator("channel_prefix")
     @classmethod
@@ -99,7 +91,7 @@ class IncidentsConfig(StrictModel):
 class FirewatchConfig(StrictModel):
     """The whole `firewatch.yaml`."""
 
-    admins: list[str] = Field(default_factory=list)
+    admins: list[UserId] = Field(default_factory=list)
     incidents: IncidentsConfig = Field(default_factory=IncidentsConfig)
     rotations: list[RotationConfig] = Field(default_factory=list)
     escalation_policies: list[EscalationPolicyConfig] = Field(default_factory=list)
@@ -107,14 +99,6 @@ class FirewatchConfig(StrictModel):
     webhooks: WebhooksConfig = Field(default_factory=WebhooksConfig)
     llm: LLMConfig = Field(default_factory=LLMConfig)
     postmortems: PostmortemsConfig = Field(default_factory=PostmortemsConfig)
-
-    @field_validator("admins")
-    @classmethod
-    def _admins(cls, value: list[str]) -> list[str]:
-        bad = [v for v in value if not USER_ID.match(v)]
-        if bad:
-            raise ValueError(f"not Slack user ids: {', '.join(bad)} (use ids like U0123ABCD, not names)")
-        return value
 
     @model_validator(mode="after")
     def _cross_references(self) -> "FirewatchConfig":

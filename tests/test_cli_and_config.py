@@ -36,7 +36,7 @@ incidents:
     result = CliRunner().invoke(main, ["config", "check", "--config", str(path)])
     assert result.exit_code == 1
     out = result.output
-    assert "admins: not Slack user ids: alice (use ids like U0123ABCD, not names)" in out
+    assert "admins[0]: 'alice' is not a Slack user id (like U0123ABCD); use the id, not the name" in out
     assert "incidents.announcements_channel: 'general' is not a Slack channel id" in out
     assert "incidents.channel_prefix: 'INC!' is not a valid channel prefix" in out
     assert "incidents.colour: unknown key (check the spelling)" in out

@@ -181,14 +181,19 @@ def post_in_channel(ctx: AppContext, incident: Incident, text: str, *, timeline_
 
 
 def link_timeline(ctx: AppContext, event_id: int, channel: str, ts: str) -> None:
-    """Best effort: a missing permalink never fails the command that posted the message."""
-    permalink = None
-    try:
-        permalink = ctx.slack.chat_getPermalink(channel=channel, message_ts=ts).get("permalink")
-    except SlackApiError as exc:
-        log.info("no permalink for %s: %s", ts, slack_error(exc))
+    """Point a timeline entry at its Slack message."""
+    permalink = _permalink(ctx, channel, ts)
     with ctx.session() as s:
         service.link_timeline(s, event_id, channel, ts, permalink)
+
+
+def _permalink(ctx: AppContext, channel: str, ts: str) -> str | None:
+    """Best effort: a missing permalink never fails the command that asked for it."""
+    try:
+        return ctx.slack.chat_getPermalink(channel=channel, message_ts=ts).get("permalink")
+    except SlackApiError as exc:
+        log.info("no permalink for %s: %s", ts, slack_error(exc))
+        return None
 
 
 def broadcast_update(ctx: AppContext, incident: Incident, author: str | None, body: str,
@@ -218,11 +223,7 @@ def pin_message_to_timeline(ctx: AppContext, channel: str, ts: str, actor: str |
             text, author = msgs[0].get("text", ""), msgs[0].get("user")
     except SlackApiError as exc:
         log.warning("could not read pinned message %s in %s: %s", ts, channel, slack_error(exc))
-    permalink = None
-    try:
-        permalink = ctx.slack.chat_getPermalink(channel=channel, message_ts=ts).get("permalink")
-    except SlackApiError as exc:
-        log.info("no permalink for %s: %s", ts, slack_error(exc))
+    permalink = _permalink(ctx, channel, ts)
     with ctx.session() as s:
         inc = service.get(s, incident.id)
         event = service.add_timeline(s, inc, "message", text, actor=author or actor, at=ts_to_datetime(ts),

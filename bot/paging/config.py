@@ -16,11 +16,9 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-# Kept local rather than imported from bot.config, which imports this module (a cycle otherwise).
-_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
-_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+from bot.slack_ids import ChannelId, EnvVarName
+
 _SEVERITY_NAME = re.compile(r"^sev[0-9]$")
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _ROTATION_NAME = r"[A-Za-z0-9][A-Za-z0-9_.-]*"
 _NOTIFY = re.compile(rf"^(?:rotation:{_ROTATION_NAME}(?::(?:primary|secondary))?|user:[UW][A-Z0-9]{{2,}})$")
 _DURATION = re.compile(r"^(\d+)([smh])$")
@@ -117,14 +115,7 @@ class PagerDutyMirrorConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     # The routing key is a secret, so the file only names the environment variable holding it.
-    routing_key_env: str
-
-    @field_validator("routing_key_env")
-    @classmethod
-    def _env(cls, value: str) -> str:
-        if not _ENV_NAME.match(value):
-            raise ValueError(f"{value!r} is not an environment variable name (letters, digits and _)")
-        return value
+    routing_key_env: EnvVarName
 
 
 class EscalationPolicyConfig(BaseModel):
@@ -136,7 +127,7 @@ class EscalationPolicyConfig(BaseModel):
     steps: list[EscalationStepConfig] = Field(default_factory=list)
     repeat: int = 1
     pagerduty: PagerDutyMirrorConfig | None = None
-    channel: str | None = None
+    channel: ChannelId | None = None
 
     @field_validator("name")
     @classmethod
@@ -157,13 +148,6 @@ class EscalationPolicyConfig(BaseModel):
     def _repeat(cls, value: int) -> int:
         if value < 1:
             raise ValueError(f"repeat must be at least 1 (the number of passes through the steps), got {value}")
-        return value
-
-    @field_validator("channel")
-    @classmethod
-    def _channel(cls, value: str | None) -> str | None:
-        if value is not None and not _CHANNEL_ID.match(value):
-            raise ValueError(f"{value!r} is not a Slack channel id (like C0123ABCD); use the id, not the name")
         return value
 
 
@@ -216,24 +200,10 @@ class WebhooksConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    token_env: str = "FIREWATCH_WEBHOOK_TOKEN"
-    fallback_channel: str | None = None
+    token_env: EnvVarName = "FIREWATCH_WEBHOOK_TOKEN"
+    fallback_channel: ChannelId | None = None
     # A cap on alerts per request so one huge payload cannot flood Slack; Alertmanager's own max_alerts is similar.
     max_alerts: int = 200
-
-    @field_validator("token_env")
-    @classmethod
-    def _env(cls, value: str) -> str:
-        if not _ENV_NAME.match(value):
-            raise ValueError(f"{value!r} is not an environment variable name (letters, digits and _)")
-        return value
-
-    @field_validator("fallback_channel")
-    @classmethod
-    def _channel(cls, value: str | None) -> str | None:
-        if value is not None and not _CHANNEL_ID.match(value):
-            raise ValueError(f"{value!r} is not a Slack channel id (like C0123ABCD); use the id, not the name")
-        return value
 
     @field_validator("max_alerts")
     @classmethod

@@ -17,13 +17,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from bot.slack_ids import ChannelId, UserGroupId, UserId
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _WEEKDAY_ALIASES = {full: short for short, full in zip(WEEKDAYS, (
     "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))}
 SENIOR_LEVELS = ("senior",)
-USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
-CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
-USERGROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
 ROTATION_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 _LENGTH = re.compile(r"^\s*(\d+)\s*([hdw])\s*$")
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
@@ -171,7 +170,7 @@ class ShiftConfig(StrictModel):
 class MemberConfig(StrictModel):
     """One person on the rotation. `timezone` defaults to the rotation's; `left` is exclusive."""
 
-    user: str
+    user: UserId
     name: str | None = None
     timezone: str | None = None
     country: str | None = None  # ISO 3166 code for public holidays (holidays package), e.g. GB, US
@@ -180,13 +179,6 @@ class MemberConfig(StrictModel):
     fte: float = 1.0
     joined: date | None = None  # first day on the rotation
     left: date | None = None  # first day no longer on the rotation
-
-    @field_validator("user")
-    @classmethod
-    def _user(cls, value: str) -> str:
-        if not USER_ID.match(value):
-            raise ValueError(f"{value!r} is not a Slack user id (like U0123ABCD); use the id, not the name")
-        return value
 
     @field_validator("timezone")
     @classmethod
@@ -245,7 +237,7 @@ def _supported_countries() -> frozenset[str]:
 class UnavailabilityConfig(StrictModel):
     """A period a member cannot be on call. Dates are whole days in the member's zone; `end` is exclusive."""
 
-    user: str
+    user: UserId
     start: datetime | date
     end: datetime | date
     reason: str = ""
@@ -333,8 +325,8 @@ class RotationConfig(StrictModel):
     name: str
     timezone: str = "UTC"
     shift: ShiftConfig = Field(default_factory=ShiftConfig)
-    channel: str | None = None
-    usergroup: str | None = None
+    channel: ChannelId | None = None
+    usergroup: UserGroupId | None = None
     secondary: bool = False
     members: list[MemberConfig] = Field(default_factory=list, validate_default=True)
     unavailability: list[UnavailabilityConfig] = Field(default_factory=list)
@@ -355,20 +347,6 @@ class RotationConfig(StrictModel):
     @classmethod
     def _timezone(cls, value: str) -> str:
         zone(value)
-        return value
-
-    @field_validator("channel")
-    @classmethod
-    def _channel(cls, value: str | None) -> str | None:
-        if value is not None and not CHANNEL_ID.match(value):
-            raise ValueError(f"{value!r} is not a Slack channel id (like C0123ABCD); use the id, not the name")
-        return value
-
-    @field_validator("usergroup")
-    @classmethod
-    def _usergroup(cls, value: str | None) -> str | None:
-        if value is not None and not USERGROUP_ID.match(value):
-            raise ValueError(f"{value!r} is not a Slack user group id (like S0123ABCD)")
         return value
 
     @field_validator("horizon", mode="before")
