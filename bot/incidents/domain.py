@@ -12,6 +12,7 @@ from datetime import datetime
 
 STATUSES = ("investigating", "identified", "monitoring", "resolved")
 ROLES = ("commander", "comms", "scribe")
+FOLLOW_UP_KINDS = ("mitigate", "prevent", "process")
 CHANNEL_NAME_MAX = 80
 TITLE_MAX = 150
 
@@ -23,13 +24,20 @@ In an incident channel:
 • `/incident status investigating|identified|monitoring|resolved`
 • `/incident sev <sevN>` · `/incident role commander|comms|scribe @user`
 • `/incident update <text>` — post to the channel and announcements
-• `/incident timeline <text>` · `/incident followup <text> [@owner]`
+• `/incident timeline [<text>]` · `/incident followup [mitigate|prevent|process] <text> [@owner]`
 • `/incident resolve [summary]` · `/incident repair` — finish Slack set-up steps that failed
 • `/incident triage` · `/incident rca` — suggestions with cited evidence
 • `/incident postmortem [publish]` — draft (linted) and publish the postmortem
 Pin a message to the timeline with a :pushpin: reaction."""
 
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+_LINK = re.compile(r"<?(https?://[^\s|>]+)(?:\|[^>]*)?>?")
+
+
+def first_link(text: str) -> str | None:
+    """The first http(s) URL in `text` (Slack wraps links as `<url>` or `<url|label>`), for action-item links."""
+    m = _LINK.search(text or "")
+    return m.group(1) if m else None
 
 
 class UsageError(ValueError):
@@ -95,7 +103,11 @@ def parse_incident_command(text: str, severities: list[str]) -> Command:
         return Command(verb, {"text": rest})
     if verb in ("followup", "follow-up"):
         if not rest:
-            raise UsageError("text is needed: `/incident followup <text> [@owner]`")
+            raise UsageError("text is needed: `/incident followup [mitigate|prevent|process] <text> [@owner]`")
+        kind = "prevent"
+        first, _, remainder = rest.partition(" ")
+        if first.lower() in FOLLOW_UP_KINDS and remainder.strip():
+            kind, rest = first.lower(), remainder.strip()
         owner = None
         mentions = list(_MENTION.finditer(rest))
         if mentions and rest.endswith(mentions[-1].group(0)):
@@ -103,7 +115,7 @@ def parse_incident_command(text: str, severities: list[str]) -> Command:
             rest = rest[: mentions[-1].start()].strip()
             if not rest:
                 raise UsageError("text is needed before the owner: `/incident followup <text> [@owner]`")
-        return Command("followup", {"text": rest, "owner": owner})
+        return Command("followup", {"text": rest, "owner": owner, "kind": kind})
     if verb == "resolve":
         return Command("resolve", {"summary": rest or None})
     if verb == "repair":

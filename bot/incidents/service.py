@@ -203,14 +203,15 @@ def roles(session: Session, incident: Incident) -> dict[str, str]:
     return {r.role: r.user_id for r in rows}
 
 
-def add_followup(session: Session, incident: Incident, text_: str, *, owner: str | None, actor: str | None) -> FollowUp:
-    item = FollowUp(incident_id=incident.id, text=text_, owner_id=owner, created_by=actor)
+def add_followup(session: Session, incident: Incident, text_: str, *, owner: str | None, actor: str | None,
+                 kind: str = "prevent") -> FollowUp:
+    item = FollowUp(incident_id=incident.id, text=text_, owner_id=owner, created_by=actor, kind=kind)
     session.add(item)
     session.flush()
     owner_text = f" (owner <@{owner}>)" if owner else ""
     add_timeline(session, incident, "followup", f"Follow-up: {text_}{owner_text}", actor=actor)
     audit(session, actor=actor, entity="follow_up", entity_id=item.id, action="create",
-          after={"incident_id": incident.id, "text": text_, "owner_id": owner})
+          after={"incident_id": incident.id, "text": text_, "owner_id": owner, "kind": kind})
     return item
 
 

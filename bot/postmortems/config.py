@@ -92,6 +92,9 @@ class PostmortemsConfig(BaseModel):
     github: GitHubConfig = Field(default_factory=GitHubConfig)
     auto_draft: bool = False  # draft a postmortem automatically when an incident is resolved (wired by the app)
     block_on_lint: bool = False  # refuse to publish a document with blameless-linter findings
+    # Private incidents (security, HR-sensitive) are drafted but not pushed to the shared docs repository unless
+    # this is set: a private channel's story should not become public by default.
+    publish_private: bool = False
     extra_rules: str | None = None  # extra rules file merged over the built-in blameless rules
     template: str | None = None  # custom Jinja2 template instead of prompts/postmortem/postmortem.md.j2
     author: str = "Firewatch <firewatch@localhost>"  # git author and committer of published commits

@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 
 from bot.context import AppContext
 from bot.incidents import service
-from bot.incidents.domain import ROLES, compute_metrics, format_duration
+from bot.incidents.domain import ROLES, compute_metrics, first_link, format_duration
 from bot.postmortems.facts import FOLLOW_UP_TYPES, FollowUp, PostmortemFacts, TimelineEntry, as_utc
 from storage.models import AlertRecord, Incident, TimelineEvent
 from storage.models import FollowUp as FollowUpRow
@@ -157,7 +157,7 @@ def build_facts(rows: IncidentRows, *, prefix: str, names: Callable[[str | None]
                                       author=names(event.actor_id), permalink=event.permalink or None, kind=event.kind))
 
     follow_ups = [FollowUp(text=plain_text(item.text, names), owner=names(item.owner_id), type=_follow_up_type(item.kind),
-                           link=None, done=bool(item.done)) for item in items]
+                           link=first_link(item.text), done=bool(item.done)) for item in items]
 
     m = compute_metrics(declared, as_utc(incident.acknowledged_at), as_utc(incident.mitigated_at),
                         as_utc(incident.resolved_at))

@@ -44,6 +44,10 @@ class NotConfigured(PublishError):
     """`postmortems.repo` is not set: there is nowhere to publish to."""
 
 
+class PrivateIncident(PublishError):
+    """The incident is private and `postmortems.publish_private` is off: the draft stays in Firewatch."""
+
+
 @dataclass
 class DraftOutcome:
     record: PostmortemRecord
@@ -236,6 +240,11 @@ def publish_draft(ctx: AppContext, outcome: DraftOutcome, *, workdir: str | Path
         error = "postmortems.repo is not configured; set it in firewatch.yaml to a git URL or a local path"
         _record_result(ctx, incident_id, None, error, actor)
         raise NotConfigured(error, findings=outcome.findings)
+    if _incident(ctx, incident_id).private and not config.publish_private:
+        error = ("the incident is private, so its postmortem is not pushed to the shared repository; set "
+                 "postmortems.publish_private: true to allow it")
+        _record_result(ctx, incident_id, None, error, actor)
+        raise PrivateIncident(error, findings=outcome.findings)
     try:
         result = publish(config, outcome.facts, outcome.markdown, workdir)
     except PublishError as exc:

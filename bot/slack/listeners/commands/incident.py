@@ -182,10 +182,11 @@ def _followup(ctx, incident, cmd, user, respond):
     owner = cmd.args.get("owner")
     with ctx.session() as s:
         inc = service.get(s, incident.id)
-        item = service.add_followup(s, inc, str(cmd.args["text"]), owner=owner, actor=user)
+        item = service.add_followup(s, inc, str(cmd.args["text"]), owner=owner, actor=user,
+                                    kind=str(cmd.args.get("kind") or "prevent"))
         event = service.latest_event(s, inc, "followup")
     owner_text = f" for <@{owner}>" if owner else ""
-    flows.post_in_channel(ctx, inc, f":clipboard: Follow-up #{item.id}{owner_text}: {neutralize_mentions(item.text)}",
+    flows.post_in_channel(ctx, inc, f":clipboard: Follow-up #{item.id} ({item.kind}){owner_text}: {neutralize_mentions(item.text)}",
                           timeline_event_id=event.id if event else None)
 
 
