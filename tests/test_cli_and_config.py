@@ -164,3 +164,16 @@ def test_cross_section_problems_are_reported_with_their_paths():
             "alert_routes[0].policy: unknown escalation policy 'missing'",
             "alert_routes[0].severity_map: sev7 not among the configured severities (sev1, sev2, sev3, sev4)",
         ]
+
+
+def test_readme_configuration_reference_is_valid_and_matches_the_example_file():
+    """The documented configuration must pass `config check` (docs that do not validate mislead at 3 a.m.)."""
+    import re
+
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"## Configuration reference.*?```yaml\n(.*?)```", readme, re.S).group(1)
+    documented = parse_config(yaml.safe_load(block))
+    assert [r.name for r in documented.rotations] == ["payments"]
+    assert documented.incidents.invite_rotations == ["payments"]
+    example = load_config(ROOT / "firewatch.example.yaml")
+    assert example == documented
