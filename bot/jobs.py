@@ -49,3 +49,10 @@ def sweep() -> None:
             log.info("sweep: repaired incidents %s", repaired)
     finally:
         process_pending(ctx)
+
+
+def page_retry(page_id: int, pass_number: int, step_index: int) -> None:
+    """A page's DM failed for a transient reason: try the same step again (no escalation)."""
+    from bot.paging.flows import on_retry
+
+    on_retry(_ctx(), page_id, pass_number, step_index)

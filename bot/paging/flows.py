@@ -115,10 +115,46 @@ def create_page(ctx: AppContext, *, policy_name: str, content: PageContent, requ
 
 def notify_step(ctx: AppContext, page_id: int, policy: EscalationPolicyConfig, action: NotifyAction,
                 content: PageContent) -> list[str]:
-    """DM everyone the step targets and schedule its timeout. Returns the users notified."""
+    """DM everyone the step targets and schedule its timeout. Returns the users notified.
+
+    When a DM fails because Slack is struggling (5xx, rate limits, connection errors, after the client's own
+    retries), the step is retried shortly instead of escalating at once: a Slack blip must not rush a page through
+    every step to "nobody acknowledged". When there is nobody to notify (an empty rotation, an unknown user), the
+    page moves on almost at once."""
     users, rotation = resolve_target(ctx, action.target)
     now = utcnow()
-    notified = []
+    notified, transient = _send_page_dms(ctx, page_id, policy, action, content, users, rotation, now)
+    scheduler = ctx.services.get("scheduler")
+    delay = action.timeout if (notified or transient) else timedelta(seconds=1)
+    if scheduler is not None:
+        from bot import jobs
+
+        position = (page_id, action.position.pass_number, action.position.step_index)
+        scheduler.at(timeout_job_id(page_id), now + delay, jobs.page_timeout, position, grace=None)
+        if transient:
+            scheduler.at(retry_job_id(page_id), now + RETRY_DELAY, jobs.page_retry, position, grace=None)
+    if transient:
+        _tell_channel(ctx, page_id, f":warning: Page `{page_id}`: Slack did not take the DM to "
+                      f"{', '.join(f'<@{u}>' for u in transient)}; retrying in {int(RETRY_DELAY.total_seconds())} s.")
+    elif not notified:
+        _tell_channel(ctx, page_id, f":warning: Page `{page_id}`: nobody could be notified for "
+                      f"{action.target.describe()}; moving to the next step.")
+    return notified
+
+
+RETRY_DELAY = timedelta(seconds=30)
+# Slack errors that say "try again later" rather than "this person cannot be reached".
+_TRANSIENT_SLACK_ERRORS = {"ratelimited", "fatal_error", "internal_error", "service_unavailable", "request_timeout"}
+
+
+def retry_job_id(page_id: int) -> str:
+    return f"page:{page_id}:retry"
+
+
+def _send_page_dms(ctx: AppContext, page_id: int, policy: EscalationPolicyConfig, action: NotifyAction,
+                   content: PageContent, users: list[str], rotation: str | None, now) -> tuple[list[str], list[str]]:
+    """DM each user; record every attempt. Returns (notified, failed for a transient reason)."""
+    notified, transient = [], []
     for user in users:
         msg = messages.page_message(str(page_id), content, policy_name=_policy_label(policy),
                                     position=action.position, total_steps=len(policy.steps), repeat=policy.repeat,
@@ -128,8 +164,10 @@ def notify_step(ctx: AppContext, page_id: int, policy: EscalationPolicyConfig, a
             channel = ctx.slack.conversations_open(users=user)["channel"]["id"]
             ts = ctx.slack.chat_postMessage(channel=channel, **msg)["ts"]
             notified.append(user)
-        except Exception as exc:  # noqa: BLE001 - recorded; the timeout still escalates
+        except Exception as exc:  # noqa: BLE001 - recorded; retried or escalated, never dropped
             error = _err(exc)
+            if _is_transient(exc):
+                transient.append(user)
             log.warning("page %s: could not DM %s: %s", page_id, user, error)
         with ctx.session() as s:
             s.add(PageNotification(page_id=page_id, user_id=user, rotation=rotation, channel_id=channel,
@@ -138,18 +176,48 @@ def notify_step(ctx: AppContext, page_id: int, policy: EscalationPolicyConfig, a
             if error is None:
                 s.add(BurdenRecord(user_id=user, rotation=rotation, at=now, page_id=page_id, kind="page",
                                    weight=page_burden(now, _member_zone(ctx, user, rotation))))
+    return notified, transient
+
+
+def _is_transient(exc: Exception) -> bool:
+    if isinstance(exc, SlackApiError):
+        status = getattr(exc.response, "status_code", 200) or 200
+        return status >= 500 or status == 429 or exc.response.get("error") in _TRANSIENT_SLACK_ERRORS
+    return True  # connection errors, timeouts
+
+
+def on_retry(ctx: AppContext, page_id: int, pass_number: int, step_index: int) -> None:
+    """Scheduled after a transient DM failure: DM again the people of this step who have not been reached, if the
+    page is still open, unacknowledged and at that step."""
+    with ctx.session() as s:
+        row = s.get(PageRecord, page_id)
+        if row is None or row.state in ("acknowledged", "resolved") or row.exhausted:
+            return
+        if (row.pass_number, row.step_index) != (pass_number, step_index):
+            return
+        policy = policy_named(ctx, row.policy)
+        reached = {n.user_id for n in store.notifications(s, page_id)
+                   if n.error is None and (n.pass_number, n.step_index) == (pass_number, step_index)}
+        content = _content_from_dict(row.content, row.title)
+    if policy is None:
+        return
+    action = escalation.action_at(policy, Position(pass_number=pass_number, step_index=step_index))
+    if not isinstance(action, NotifyAction):
+        return
+    users, rotation = resolve_target(ctx, action.target)
+    pending = [u for u in users if u not in reached]
+    if not pending:
+        return
+    notified, transient = _send_page_dms(ctx, page_id, policy, action, content, pending, rotation, utcnow())
     scheduler = ctx.services.get("scheduler")
-    # Nobody to notify (empty rotation, DM failed): do not wait out the timeout, move on almost at once.
-    delay = action.timeout if notified else timedelta(seconds=1)
-    if scheduler is not None:
+    if transient and scheduler is not None:
         from bot import jobs
 
-        scheduler.at(timeout_job_id(page_id), now + delay, jobs.page_timeout,
-                     (page_id, action.position.pass_number, action.position.step_index), grace=None)
-    if not notified:
-        _tell_channel(ctx, page_id, f":warning: Page `{page_id}`: nobody could be notified for "
-                      f"{action.target.describe()}; moving to the next step.")
-    return notified
+        scheduler.at(retry_job_id(page_id), utcnow() + RETRY_DELAY, jobs.page_retry,
+                     (page_id, pass_number, step_index), grace=None)
+    if notified:
+        _tell_channel(ctx, page_id, f":white_check_mark: Page `{page_id}` reached "
+                      f"{', '.join(f'<@{u}>' for u in notified)} on a retry.")
 
 
 def _policy_label(policy: EscalationPolicyConfig) -> str:
@@ -220,6 +288,7 @@ def acknowledge(ctx: AppContext, page_id: int, user: str) -> tuple[bool, str]:
     scheduler = ctx.services.get("scheduler")
     if scheduler is not None:
         scheduler.cancel(timeout_job_id(page_id))
+        scheduler.cancel(retry_job_id(page_id))
     text = messages.ack_confirmation_text(str(page_id), content.title, user)
     _close_dms(ctx, page_id, content, text)
     _tell_channel(ctx, page_id, text)
@@ -247,6 +316,7 @@ def resolve(ctx: AppContext, page_id: int, *, actor: str | None, note: str = "",
     scheduler = ctx.services.get("scheduler")
     if scheduler is not None:
         scheduler.cancel(timeout_job_id(page_id))
+        scheduler.cancel(retry_job_id(page_id))
     text = messages.resolution_note_text(str(page_id), content.title, resolved_by=actor, note=note, by_alert=by_alert)
     for n in notes:
         if n.channel_id and n.message_ts:

@@ -159,3 +159,27 @@ def test_pagerduty_outage_never_blocks_the_slack_page(paging, monkeypatch):
     assert route.called
     assert page_state(h, 1).pagerduty_status.startswith("trigger: failed")
     assert page_state(h, 1).state == "triggered"  # the Slack page stands, whatever PagerDuty did
+
+
+def test_a_slack_outage_retries_the_step_instead_of_rushing_the_escalation(paging):
+    from bot import jobs
+
+    h = paging()
+    # conversations.open answers 503 three times: the client's own retries run out, the DM is not delivered.
+    h.fake.fail("conversations.open", status=503, times=3)
+    h.sender.command("/page", f"<@{BOB}> Disk full on db-1", user=REPORTER, channel="C0GENERAL")
+    h.wait_response("sent to")
+    h.fake.wait_for(lambda f: any("retrying in 30 s" in (c.params.get("text") or "") for c in f.calls_to("chat.postMessage")))
+    page = page_state(h, 1)
+    assert (page.state, page.pass_number, page.step_index, page.exhausted) == ("triggered", 1, 0, False)
+    scheduler = h.ctx.services["scheduler"]
+    assert {"page:1:timeout", "page:1:retry"} <= set(scheduler.job_ids())
+    timeout_at = scheduler.aps.get_job("page:1:timeout").next_run_time
+    assert (timeout_at - page.created_at).total_seconds() > 60  # the step's own 5-minute wait, not "move on now"
+
+    jobs.page_retry(1, 1, 0)  # what the scheduler runs 30 s later, when Slack is back
+    assert dms_to(h.fake, BOB)
+    assert any("reached" in (c.params.get("text") or "") and "on a retry" in c.params["text"]
+               for c in h.fake.calls_to("chat.postMessage"))
+    jobs.page_retry(1, 1, 0)  # a second run finds everyone reached: nothing more is sent
+    assert len(dms_to(h.fake, BOB)) == 1
