@@ -106,16 +106,16 @@ def run_incident(h) -> str:
     h.fake.wait_for(lambda f: posted(f, channel, "Rolled back; token"))
     h.command("resolve Bad config in the deploy, rolled back", channel=channel)
     h.fake.wait_for(lambda f: posted(f, channel, "resolved*"))
-    h.fake.wait_for(lambda f: resolved_entry_linked(h))  # the command has finished (its message is linked)
+    h.fake.wait_for(lambda f: all_entries_linked(h))  # every command has finished (its message is linked)
     return channel
 
 
-def resolved_entry_linked(h) -> bool:
+def all_entries_linked(h) -> bool:
     from storage.models import TimelineEvent
 
     with h.ctx.session() as s:
-        event = s.exec(select(TimelineEvent).where(TimelineEvent.kind == "resolved")).first()
-        return bool(event and event.permalink)
+        events = s.exec(select(TimelineEvent)).all()
+        return bool(events) and any(e.kind == "resolved" for e in events) and all(e.permalink for e in events)
 
 
 def assert_redacted(model: FakeModel) -> None:
