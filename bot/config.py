@@ -54,6 +54,7 @@ class IncidentsConfig(StrictModel):
     severities: list[Severity] = Field(default_factory=lambda: list(DEFAULT_SEVERITIES))
     default_severity: str = "sev3"
     invite_rotations: list[str] = Field(default_factory=list)
+    # Declared incidents get private channels unless the declare form says otherwise (security-heavy teams).
     private_by_default: bool = False
 
     @field_validator("channel_prefix")
@@ -207,7 +208,7 @@ def load_config(path: str | Path, *, missing_ok: bool = False) -> FirewatchConfi
     if not p.exists():
         if missing_ok:
             return FirewatchConfig()
-        raise ConfigError(str(p), [f"(file): not found; create it or point FIREWATCH_CONFIG at it"])
+        raise ConfigError(str(p), ["(file): not found; create it or point FIREWATCH_CONFIG at it"])
     try:
         data = yaml.safe_load(p.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:

@@ -4,7 +4,6 @@ port still answers health checks."""
 from __future__ import annotations
 
 import os
-import time
 
 import httpx
 import yaml

@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import update
-from sqlmodel import col, select
+from sqlmodel import col
 
 from bot.assist import evidence as ev
 from bot.assist import messages
@@ -472,14 +472,3 @@ def record_change(ctx: AppContext, event: ChangeEvent) -> int:
         s.add(row)
         s.flush()
         return row.id
-
-
-def latest_suggestion(ctx: AppContext, incident_id: int, kind: str = "triage") -> SuggestionRecord | None:
-    """The newest suggestion of `kind` for an incident (for the demo and tests)."""
-    with ctx.session() as s:
-        row = s.exec(select(SuggestionRecord).where(SuggestionRecord.incident_id == incident_id,
-                                                    SuggestionRecord.kind == kind)
-                     .order_by(col(SuggestionRecord.id).desc())).first()
-        if row is not None:
-            s.expunge(row)
-        return row

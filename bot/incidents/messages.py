@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.incidents.domain import ROLES, STATUSES, compute_metrics, format_duration, slack_date
+from bot.incidents.domain import ROLES, compute_metrics, format_duration, slack_date
 from bot.safety import neutralize_mentions, truncate
 from storage.models import Incident
 
@@ -103,11 +103,14 @@ def list_blocks(incidents: list[Incident], prefix: str) -> list[dict[str, Any]]:
     return [{"type": "section", "text": {"type": "mrkdwn", "text": truncate("*Open incidents*\n" + "\n".join(lines), 2990)}}]
 
 
-def declare_modal(severities: list[tuple[str, str]], default: str, channel_id: str | None) -> dict[str, Any]:
-    """The `/incident declare` form: title, severity, description, private?"""
+def declare_modal(severities: list[tuple[str, str]], default: str, channel_id: str | None, *,
+                  private: bool = False) -> dict[str, Any]:
+    """The `/incident declare` form: title, severity, description, private? (pre-ticked with `private`)"""
     options = [{"text": {"type": "plain_text", "text": truncate(f"{name.upper()} — {desc}" if desc else name.upper(), 75)},
                 "value": name} for name, desc in severities]
     initial = next((o for o in options if o["value"] == default), options[0])
+    private_option = {"text": {"type": "plain_text", "text": "Private channel (security or sensitive incidents)"},
+                      "value": "private"}
     return {
         "type": "modal", "callback_id": DECLARE_CALLBACK, "private_metadata": channel_id or "",
         "title": {"type": "plain_text", "text": "Declare an incident"},
@@ -124,12 +127,7 @@ def declare_modal(severities: list[tuple[str, str]], default: str, channel_id: s
              "element": {"type": "plain_text_input", "action_id": "value", "multiline": True, "max_length": 2500}},
             {"type": "input", "block_id": "private", "optional": True,
              "label": {"type": "plain_text", "text": "Visibility"},
-             "element": {"type": "checkboxes", "action_id": "value", "options": [
-                 {"text": {"type": "plain_text", "text": "Private channel (security or sensitive incidents)"},
-                  "value": "private"}]}},
+             "element": {"type": "checkboxes", "action_id": "value", "options": [private_option],
+                         **({"initial_options": [private_option]} if private else {})}},
         ],
     }
-
-
-def statuses_text() -> str:
-    return ", ".join(STATUSES)

@@ -167,10 +167,6 @@ def add_participant(session: Session, incident: Incident, user_id: str, reason: 
         session.add(Participant(incident_id=incident.id, user_id=user_id, reason=reason))
 
 
-def participants(session: Session, incident: Incident) -> list[Participant]:
-    return list(session.exec(select(Participant).where(Participant.incident_id == incident.id)))
-
-
 def assign_role(session: Session, incident: Incident, role: str, user_id: str, *, actor: str | None,
                 now: datetime | None = None) -> TimelineEvent:
     now = now or utcnow()

@@ -5,7 +5,6 @@ database knows and stores what it decides."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import Iterable
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -187,18 +186,6 @@ def add_away(ctx: AppContext, user: str, start: datetime, end: datetime) -> list
         return [(c.rotation, c) for c in clashes]
 
 
-def shift_of(ctx: AppContext, name: str, user: str, day: date, role: str = PRIMARY) -> PublishedShift | None:
-    """`user`'s published shift in `name` overlapping `day` (rotation zone), publishing far enough if needed."""
-    rotation = rotation_config(ctx, name)
-    day_start = datetime.combine(day, time(0), tzinfo=rotation.zone)
-    day_end = day_start + timedelta(days=1)
-    ensure_published(ctx, name, until=day_end)
-    with ctx.session() as s:
-        return s.exec(select(PublishedShift).where(
-            PublishedShift.rotation == name, PublishedShift.user_id == user, PublishedShift.role == role,
-            PublishedShift.start < day_end, PublishedShift.end > day_start)).first()
-
-
 def swap_shifts(ctx: AppContext, first_id: int, second_id: int) -> None:
     """Exchange the people on two published shifts, in one transaction. The ledger moves with the shifts."""
     with ctx.session() as s:
@@ -214,14 +201,6 @@ def swap_shifts(ctx: AppContext, first_id: int, second_id: int) -> None:
 
 def rotations_of(ctx: AppContext, user: str) -> list[str]:
     return [r.name for r in ctx.config.rotations if r.member(user) is not None]
-
-
-def published_rows(ctx: AppContext, name: str) -> Iterable[PublishedShift]:
-    with ctx.session() as s:
-        return _published(s, name)
-
-
-# -- Added for the Slack side (`/oncall`, handoffs). Existing functions above keep their signatures. ---------------
 
 
 def shift_on(ctx: AppContext, name: str, user: str, day: date, role: str | None = None) -> PublishedShift | None:

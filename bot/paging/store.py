@@ -51,9 +51,3 @@ def notifications(session: Session, page_id: int) -> list[PageNotification]:
 def open_pages_for_alert(session: Session, alert_key: str) -> list[PageRecord]:
     return list(session.exec(select(PageRecord).where(PageRecord.alert_key == alert_key,
                                                       PageRecord.state != "resolved")))
-
-
-def pages_for_user_between(session: Session, user_id: str, start: datetime, end: datetime) -> list[PageNotification]:
-    """Page notifications a person received in [start, end): for handoff summaries."""
-    return list(session.exec(select(PageNotification).where(
-        PageNotification.user_id == user_id, PageNotification.at >= start, PageNotification.at < end)))

@@ -55,10 +55,6 @@ def _firewatch_config(ctx: click.Context, config_path: str | None) -> Any:
         raise AssertionError("unreachable")
 
 
-def _postmortems_config(ctx: click.Context, config_path: str | None) -> PostmortemsConfig:
-    return _firewatch_config(ctx, config_path).postmortems
-
-
 def _database_backend() -> Any:
     """`bot.postmortems_app.cli_backend` when no loader is wired and $FIREWATCH_DATABASE_URL names a database."""
     if facts_module._loader is not facts_module._not_wired or not os.environ.get("FIREWATCH_DATABASE_URL"):

@@ -161,3 +161,16 @@ def test_the_periodic_sweep_repairs_without_anyone_asking(harness):
     with h.ctx.session() as s:
         inc = s.exec(select(Incident)).one()
     assert inc.channel_id and inc.summary_pinned and inc.announcement_ts and inc.setup_error is None
+
+
+def test_private_by_default_makes_quick_declares_private_and_ticks_the_form(harness_factory):
+    from tests.conftest import BASE_CONFIG
+
+    h = harness_factory({**BASE_CONFIG, "incidents": {**BASE_CONFIG["incidents"], "private_by_default": True}})
+    h.command("declare sev2 Suspicious logins")
+    create = h.fake.wait_for(lambda f: f.calls_to("conversations.create"))[0]
+    assert str(create.params["is_private"]).lower() in ("true", "1") and create.response["channel"]["id"].startswith("G")
+    h.command("declare", trigger_id="1.2.private")
+    view = h.fake.wait_for(lambda f: f.calls_to("views.open"))[0].params["view"]
+    private = next(b for b in view["blocks"] if b["block_id"] == "private")["element"]
+    assert private["initial_options"] == private["options"]

@@ -7,11 +7,10 @@ import threading
 
 import httpx
 import respx
-from sqlmodel import select
 
 from bot.oncall import service as oncall
-from bot.paging.messages import page_action_block_id
 from bot.paging.escalation import Position
+from bot.paging.messages import page_action_block_id
 from bot.paging.pagerduty import PagerDutyClient
 from storage.models import PageRecord
 from tests.conftest import BOB, REPORTER

@@ -36,7 +36,8 @@ def register(app: App, ctx: AppContext) -> None:
         if cmd.name == "declare_modal":
             ack()
             client.views_open(trigger_id=command["trigger_id"], view=messages.declare_modal(
-                [(s.name, s.description) for s in cfg.severities], cfg.default_severity, command.get("channel_id")))
+                [(s.name, s.description) for s in cfg.severities], cfg.default_severity, command.get("channel_id"),
+                private=cfg.private_by_default))
             return
         if cmd.name == "declare":
             ack(response_type="ephemeral", text=f":hourglass_flowing_sand: Declaring “{neutralize_mentions(str(cmd.args['title']))}”…")
@@ -49,7 +50,8 @@ def run_command(ctx: AppContext, cmd: Command, *, user: str, channel: str | None
     """Everything after the ack; errors the user can fix come back as ephemeral text."""
     if cmd.name == "declare":
         severity = str(cmd.args.get("severity") or ctx.config.incidents.default_severity)
-        declare_and_report(ctx, title=str(cmd.args["title"]), severity=severity, description="", private=False,
+        declare_and_report(ctx, title=str(cmd.args["title"]), severity=severity, description="",
+                           private=ctx.config.incidents.private_by_default,
                            user=user, respond=respond)
         return
     if cmd.name == "list":
