@@ -89,8 +89,8 @@ def _load(number: int, config: Any = None) -> Any:
         # Looked up on the module at call time, so a loader installed after import is used.
         return facts_module.load_facts(number)
     except NotImplementedError:
-        _fail("incident facts are not available: the facts loader is not wired (run this through the firewatch app, "
-              "or set FIREWATCH_DATABASE_URL to its database)")
+        _fail(f"incident {number} cannot be read: Firewatch's database is not wired to this command; set "
+              "FIREWATCH_DATABASE_URL to the database `firewatch serve` uses")
     except LookupError as exc:
         _fail(f"incident {number} not found ({exc})")
     except Exception as exc:  # noqa: BLE001 - e.g. the backend's BackendError: say what is wrong, exit 2
