@@ -8,6 +8,7 @@ go out after the commit and only when the state really changed, so double clicks
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 from datetime import timedelta
 from typing import Any
@@ -107,9 +108,11 @@ def create_page(ctx: AppContext, *, policy_name: str, content: PageContent, requ
         s.flush()
         page, action = escalation.new_page(str(row.id), policy, now, actor=requester)
         store.apply_page(row, page)
+        s.flush()
         page_id = row.id
+        # Queued while the page is being written, before any later change can be: mirror events keep their order.
+        _mirror(ctx, policy, page_id, "trigger", content)
     notify_step(ctx, page_id, policy, action, content)
-    _mirror(ctx, policy, page_id, "trigger", content)
     return page_id
 
 
@@ -283,6 +286,8 @@ def acknowledge(ctx: AppContext, page_id: int, user: str) -> tuple[bool, str]:
             _acknowledge_incident(s, row)
         content = _content_from_dict(row.content, row.title)
         policy = policy_named(ctx, row.policy)
+        if result.changed and policy is not None:
+            _mirror(ctx, policy, page_id, "acknowledge", content)  # queued under the row lock: in state order
     if not result.changed:
         return False, f"Page {page_id} is already acknowledged."
     scheduler = ctx.services.get("scheduler")
@@ -292,8 +297,6 @@ def acknowledge(ctx: AppContext, page_id: int, user: str) -> tuple[bool, str]:
     text = messages.ack_confirmation_text(str(page_id), content.title, user)
     _close_dms(ctx, page_id, content, text)
     _tell_channel(ctx, page_id, text)
-    if policy is not None:
-        _mirror(ctx, policy, page_id, "acknowledge", content)
     return True, text
 
 
@@ -311,6 +314,8 @@ def resolve(ctx: AppContext, page_id: int, *, actor: str | None, note: str = "",
         content = _content_from_dict(row.content, row.title)
         policy = policy_named(ctx, row.policy)
         notes = store.notifications(s, page_id)
+        if result.changed and policy is not None:
+            _mirror(ctx, policy, page_id, "resolve", content)  # queued under the row lock: in state order
     if not result.changed:
         return False
     scheduler = ctx.services.get("scheduler")
@@ -323,8 +328,6 @@ def resolve(ctx: AppContext, page_id: int, *, actor: str | None, note: str = "",
             _safe_call(ctx.slack.chat_postMessage, channel=n.channel_id, thread_ts=n.message_ts, text=text)
     _close_dms(ctx, page_id, content, text)
     _tell_channel(ctx, page_id, text)
-    if policy is not None:
-        _mirror(ctx, policy, page_id, "resolve", content)
     return True
 
 
@@ -391,37 +394,66 @@ def _err(exc: Exception) -> str:
 # -- PagerDuty mirror ---------------------------------------------------------------------------------------------
 
 def _mirror(ctx: AppContext, policy: EscalationPolicyConfig, page_id: int, event: str, content: PageContent) -> None:
-    """Mirror to PagerDuty on a background thread: its failure or slowness never blocks the Slack page."""
+    """Mirror to PagerDuty off the request thread: its failure or slowness never blocks the Slack page.
+
+    Events go through one queue, in order: a trigger overtaken by its own resolve would re-open the incident in
+    PagerDuty, and an acknowledge arriving after the resolve would leave the wrong status recorded."""
     key = routing_key_from_env(policy.pagerduty)
     if key is None:
         return
+    _mirror_queue(ctx).put((key, page_id, event, content))
 
-    def run():
-        client = ctx.services.get("pagerduty_factory", lambda k: PagerDutyClient(k))(key)
+
+def _mirror_queue(ctx: AppContext) -> "queue.Queue":
+    with _MIRROR_LOCK:
+        q = ctx.services.get("pagerduty_queue")
+        if q is None:
+            q = queue.Queue()
+            ctx.services["pagerduty_queue"] = q
+            thread = threading.Thread(target=_mirror_worker, args=(ctx, q), name="pagerduty-mirror", daemon=True)
+            thread.start()
+            # Stopping drains what is queued first (the sentinel comes last), then the thread ends.
+            ctx.services.setdefault("on_stop", []).insert(0, lambda: q.put(None))
+            ctx.services.setdefault("background_threads", []).append(thread)
+        return q
+
+
+_MIRROR_LOCK = threading.Lock()
+
+
+def _mirror_worker(ctx: AppContext, q: "queue.Queue") -> None:
+    while True:
+        item = q.get()
+        if item is None:
+            return
         try:
-            if event == "trigger":
-                result = client.trigger(str(page_id), content.title or f"Page {page_id}",
-                                        severity=pd_severity(content.severity), source="firewatch",
-                                        custom_details={"details": content.details, **dict(content.labels)})
-            elif event == "acknowledge":
-                result = client.acknowledge(str(page_id))
-            else:
-                result = client.resolve(str(page_id))
-        finally:
-            close = getattr(client, "close", None)
-            if close is not None and "pagerduty_factory" not in ctx.services:
-                close()
-        with ctx.session() as s:
-            row = s.get(PageRecord, page_id)
-            if row is not None:
-                row.pagerduty_status = f"{event}: {'ok' if result.ok else 'failed'} ({result.message})"[:200]
-                s.add(row)
-        if not result.ok:
-            log.warning("page %s: PagerDuty %s failed: %s", page_id, event, result.message)
+            _send_mirror_event(ctx, *item)
+        except Exception:  # noqa: BLE001 - one bad event must not stop the mirror
+            log.exception("PagerDuty mirror event failed")
 
-    thread = threading.Thread(target=run, name=f"pagerduty-{page_id}-{event}", daemon=True)
-    thread.start()
-    ctx.services.setdefault("background_threads", []).append(thread)
+
+def _send_mirror_event(ctx: AppContext, key: str, page_id: int, event: str, content: PageContent) -> None:
+    client = ctx.services.get("pagerduty_factory", lambda k: PagerDutyClient(k))(key)
+    try:
+        if event == "trigger":
+            result = client.trigger(str(page_id), content.title or f"Page {page_id}",
+                                    severity=pd_severity(content.severity), source="firewatch",
+                                    custom_details={"details": content.details, **dict(content.labels)})
+        elif event == "acknowledge":
+            result = client.acknowledge(str(page_id))
+        else:
+            result = client.resolve(str(page_id))
+    finally:
+        close = getattr(client, "close", None)
+        if close is not None and "pagerduty_factory" not in ctx.services:
+            close()
+    with ctx.session() as s:
+        row = s.get(PageRecord, page_id)
+        if row is not None:
+            row.pagerduty_status = f"{event}: {'ok' if result.ok else 'failed'} ({result.message})"[:200]
+            s.add(row)
+    if not result.ok:
+        log.warning("page %s: PagerDuty %s failed: %s", page_id, event, result.message)
 
 
 # -- content (de)serialisation ------------------------------------------------------------------------------------

@@ -182,3 +182,35 @@ def test_a_slack_outage_retries_the_step_instead_of_rushing_the_escalation(pagin
                for c in h.fake.calls_to("chat.postMessage"))
     jobs.page_retry(1, 1, 0)  # a second run finds everyone reached: nothing more is sent
     assert len(dms_to(h.fake, BOB)) == 1
+
+
+def test_pagerduty_events_keep_their_order_when_pagerduty_is_slow(paging, monkeypatch):
+    """A slow trigger must not be overtaken by its own resolve (that would re-open the incident in PagerDuty)."""
+    import time
+
+    from bot.paging import flows
+
+    monkeypatch.setenv("PAGERDUTY_ROUTING_KEY", "R0UTINGKEY0000000000000000000000")
+    sent: list[str] = []
+
+    def slow_first(request):
+        body = json.loads(request.content)
+        if body["event_action"] == "trigger":
+            time.sleep(0.5)
+        sent.append(body["event_action"])
+        return httpx.Response(202, json=load("pagerduty_enqueue_202_response.json"))
+
+    router = respx.Router(assert_all_called=False)
+    route = router.post("https://events.pagerduty.invalid/v2/enqueue").mock(side_effect=slow_first)
+    h = paging()
+    policy = h.ctx.config.escalation_policies[0]
+    policy.pagerduty = type(policy).model_fields["pagerduty"].annotation.__args__[0](routing_key_env="PAGERDUTY_ROUTING_KEY")
+    http = httpx.Client(transport=httpx.MockTransport(router.handler))
+    h.ctx.services["pagerduty_factory"] = lambda key: PagerDutyClient(
+        key, client=http, base_url="https://events.pagerduty.invalid", sleep=lambda s: None)
+    h.sender.command("/page", "payments Queue stuck", user=REPORTER, channel="C0GENERAL")
+    h.fake.wait_for(lambda f: page_state(h, 1) is not None and page_state(h, 1).history)
+    flows.resolve(h.ctx, 1, actor=REPORTER, note="false alarm")
+    h.fake.wait_for(lambda f: len(sent) == 2)
+    assert route.call_count == 2 and sent == ["trigger", "resolve"]
+    h.fake.wait_for(lambda f: (page_state(h, 1).pagerduty_status or "").startswith("resolve: ok"))
