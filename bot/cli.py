@@ -119,10 +119,13 @@ def demo(keep: bool) -> None:
 
 def _attach_groups() -> None:
     from bot.postmortems.cli import postmortem
-    from bot.rotations.cli import schedule
+    from bot.rotations.cli import report, schedule
 
     main.add_command(schedule, "schedule")
+    main.add_command(report, "report")
     main.add_command(postmortem, "postmortem")
+    from bot.importers.cli import import_group
+    main.add_command(import_group, name="import")
 
 
 _attach_groups()

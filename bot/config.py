@@ -50,6 +50,8 @@ DEFAULT_SEVERITIES = [
 
 class IncidentsConfig(StrictModel):
     announcements_channel: ChannelId | None = None
+    # Private incidents are announced here only (never in `announcements_channel`); unset: not announced at all.
+    private_announcements_channel: ChannelId | None = None
     channel_prefix: str = "inc"
     severities: list[Severity] = Field(default_factory=lambda: list(DEFAULT_SEVERITIES))
     default_severity: str = "sev3"

@@ -19,6 +19,8 @@ from bot.context import AppContext
 from bot.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
+# How often the leader looks for undelivered or timed-out escalation steps (well within any step's timeout).
+PAGE_SWEEP_SECONDS = 1.0
 
 # Optional feature packages, each with an `install(ctx)`. Listed here so the wiring is explicit and greppable.
 FEATURE_MODULES = (
@@ -36,6 +38,8 @@ def install(ctx: AppContext) -> None:
     scheduler = Scheduler(ctx.engine)
     services["scheduler"] = scheduler
     jobs.install(ctx)
+    # Not an APScheduler job: the sweep must keep running even if the job store lost or mangled a job.
+    scheduler.add_leader_task("page-sweep", jobs.page_sweep, every=PAGE_SWEEP_SECONDS)
     services["on_start"].append(scheduler.start)
     services["on_stop"].append(scheduler.shutdown)
     services["on_stop"].append(lambda: _join_background(ctx))

@@ -22,18 +22,42 @@ def _ctx():
     return _context
 
 
+def _fenced(job: str) -> bool:
+    """True if this process may act: its scheduler still holds the lock and its epoch is the current one. A
+    deposed leader whose job store still fires (or a job already submitted when the lock was lost) does nothing.
+    Outside a started scheduler (a maintenance script, a test calling a job directly) there is nobody to fence."""
+    scheduler = _ctx().services.get("scheduler")
+    if scheduler is None or not getattr(scheduler, "started", False):
+        return True
+    if scheduler.confirm_leadership():
+        return True
+    log.warning("job %s skipped: this process is not the current scheduler leader", job)
+    return False
+
+
 def page_timeout(page_id: int, pass_number: int, step_index: int) -> None:
     """A page's step timed out: escalate if it is still at that step and nobody acknowledged."""
     from bot.paging.flows import on_step_timeout
 
-    on_step_timeout(_ctx(), page_id, pass_number, step_index)
+    if _fenced("page_timeout"):
+        on_step_timeout(_ctx(), page_id, pass_number, step_index)
+
+
+def page_sweep() -> None:
+    """About every second on the leader: deliver steps recorded but not delivered, escalate steps whose timeout
+    passed. The page rows are the source of truth, so a job lost with a dying process costs nothing."""
+    from bot.paging.flows import sweep_due
+
+    if _fenced("page_sweep"):
+        sweep_due(_ctx())
 
 
 def shift_handoff(rotation: str) -> None:
     """A shift boundary of `rotation`: send the handoff and schedule the next one."""
     from bot.oncall.handoff import run_handoff
 
-    run_handoff(_ctx(), rotation)
+    if _fenced("shift_handoff"):
+        run_handoff(_ctx(), rotation)
 
 
 def sweep() -> None:
@@ -42,6 +66,8 @@ def sweep() -> None:
     from bot.incidents.flows import repair_all
     from bot.paging.intake import process_pending
 
+    if not _fenced("sweep"):
+        return
     ctx = _ctx()
     try:
         repaired = repair_all(ctx)
@@ -55,4 +81,5 @@ def page_retry(page_id: int, pass_number: int, step_index: int) -> None:
     """A page's DM failed for a transient reason: try the same step again (no escalation)."""
     from bot.paging.flows import on_retry
 
-    on_retry(_ctx(), page_id, pass_number, step_index)
+    if _fenced("page_retry"):
+        on_retry(_ctx(), page_id, pass_number, step_index)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
 import threading
 import time
 from dataclasses import dataclass
@@ -12,6 +14,7 @@ import uvicorn
 from bot import features
 from bot.config import FirewatchConfig
 from bot.context import AppContext
+from bot.scheduler import SecondSchedulerOnFile
 from bot.settings import Settings
 from bot.slack.app import build_app
 from bot.slack.client import make_slack_client
@@ -91,7 +94,49 @@ def serve_forever(ctx: AppContext, *, mode: str, host: str, port: int) -> None:
         handler = SocketModeHandler(slack_app, ctx.settings.slack_app_token)
         handler.connect()
         log.info("connected to Slack in Socket Mode")
-    for start in ctx.services.get("on_start", []):
-        start()
-    start_background_repair(ctx)
-    uvicorn.run(web, host=host, port=port, log_level="info", lifespan="off")
+    scheduler = ctx.services.get("scheduler")
+    if scheduler is not None:
+        # Two `serve` processes on one SQLite file would both write it; only PostgreSQL supports replicas.
+        scheduler.refuse_second_on_sqlite = True
+    try:
+        for start in ctx.services.get("on_start", []):
+            start()
+        start_background_repair(ctx)
+        # SIGTERM makes uvicorn stop accepting, answer the requests in flight and return; then the stop hooks run
+        # (scheduler paused and its lock released at once, so a follower takes over without waiting for a timeout).
+        config = uvicorn.Config(web, host=host, port=port, log_level="info", lifespan="off",
+                                access_log=False,  # bot.web logs paths
+                                timeout_graceful_shutdown=10)
+        _GracefulServer(config).run()
+    except SecondSchedulerOnFile as exc:
+        raise SystemExit(f"refusing to start: {exc}") from None
+    finally:
+        _run_stop_hooks(ctx)
+
+
+class _GracefulServer(uvicorn.Server):
+    """uvicorn re-raises a captured SIGTERM/SIGINT once it has stopped serving, which kills the process before the
+    stop hooks run (the scheduler lock would then be freed only when the connection drops). Here the signal just
+    ends serving; `serve_forever` then stops the rest and the process exits normally."""
+
+    @contextlib.contextmanager
+    def capture_signals(self):
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        original = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in original.items():
+                signal.signal(sig, handler)
+
+
+def _run_stop_hooks(ctx: AppContext) -> None:
+    for stop in ctx.services.get("on_stop", []):
+        try:
+            stop()
+        except Exception:  # noqa: BLE001 - one failing hook must not keep the others (the lock release) from running
+            log.exception("stop hook failed")
+    ctx.engine.dispose()
+    log.info("stopped")

@@ -23,6 +23,22 @@ class Settings(BaseSettings):
     config_path: str = Field(default="./firewatch.yaml", validation_alias=AliasChoices("FIREWATCH_CONFIG"))
     # Public base URL of this server, used in links (iCal feeds). Optional.
     public_url: str | None = Field(default=None, validation_alias=AliasChoices("FIREWATCH_PUBLIC_URL"))
+    # Request body caps, in bytes: larger bodies get 413 before the rest is read.
+    slack_max_body_bytes: int = Field(default=1024 * 1024, gt=0,
+                                      validation_alias=AliasChoices("FIREWATCH_SLACK_MAX_BODY_BYTES"))
+    webhook_max_body_bytes: int = Field(default=5 * 1024 * 1024, gt=0,
+                                        validation_alias=AliasChoices("FIREWATCH_WEBHOOK_MAX_BODY_BYTES"))
+
+    def model_post_init(self, __context) -> None:
+        # Secrets given to the process are removed from anything sent to a model, even when they were passed in
+        # directly rather than through the environment (see bot.llm.redaction).
+        from bot.llm.redaction import register_secrets
+
+        register_secrets(self.secret_values())
+
+    def secret_values(self) -> list[str]:
+        """The configured secret values (tokens and the signing secret), for redaction."""
+        return [v for v in (self.slack_bot_token, self.slack_signing_secret, self.slack_app_token) if v]
 
     @property
     def normalized_slack_api_url(self) -> str:

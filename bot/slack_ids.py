@@ -11,32 +11,31 @@ from typing import Annotated
 
 from pydantic import AfterValidator
 
-_CHANNEL = re.compile(r"^[CGD][A-Z0-9]{2,}$")
-_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
-_USERGROUP = re.compile(r"^S[A-Z0-9]{2,}$")
+from bot.core.mentions import is_channel_id, is_user_id, is_usergroup_id
+
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def _channel(value: str) -> str:
-    if not _CHANNEL.match(value):
+    if not is_channel_id(value):
         raise ValueError(f"{value!r} is not a Slack channel id (like C0123ABCD); use the id, not the name")
     return value
 
 
 def _user(value: str) -> str:
-    if not _USER.match(value):
+    if not is_user_id(value):
         raise ValueError(f"{value!r} is not a Slack user id (like U0123ABCD); use the id, not the name")
     return value
 
 
 def _usergroup(value: str) -> str:
-    if not _USERGROUP.match(value):
+    if not is_usergroup_id(value):
         raise ValueError(f"{value!r} is not a Slack user group id (like S0123ABCD)")
     return value
 
 
 def _env_name(value: str) -> str:
-    if not _ENV_NAME.match(value):
+    if not _ENV_NAME.fullmatch(value):
         raise ValueError(f"{value!r} is not an environment variable name (letters, digits and _)")
     return value
 

@@ -169,6 +169,21 @@ class PageRecord(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     acknowledged_at: Optional[datetime] = _ts()
     resolved_at: Optional[datetime] = _ts()
+    # The database is the source of truth for due steps: the leader's sweep continues a page whose current step is
+    # not yet delivered (`step_notified` false, written with the transition) or whose step timed out (`next_step_at`).
+    next_step_at: Optional[datetime] = _ts(index=True)
+    step_notified: bool = Field(default=True)
+
+
+class SchedulerLeadership(SQLModel, table=True):
+    """One row (id 1): the epoch of the current scheduler leader, incremented on each acquisition (fencing)."""
+
+    __tablename__ = "scheduler_leadership"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    epoch: int = Field(default=0)
+    holder: Optional[str] = Field(default=None, max_length=200)
+    acquired_at: Optional[datetime] = _ts()
 
 
 class PageNotification(SQLModel, table=True):

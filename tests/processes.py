@@ -17,14 +17,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(env: dict, port: int, cwd, timeout: float = 30, mode: str = "http") -> subprocess.Popen:
-    """Start `python -m bot serve --mode MODE` and wait until /healthz answers."""
+def start_server(env: dict, port: int, cwd, timeout: float = 30, mode: str = "http",
+                 log_path=None) -> subprocess.Popen:
+    """Start `python -m bot serve --mode MODE` and wait until /healthz answers. With `log_path` its output goes to
+    that file (long-running processes: a pipe nobody reads would fill up and block the server)."""
+    out = open(log_path, "ab") if log_path else subprocess.PIPE  # noqa: SIM115 - the child keeps it
     proc = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--mode", mode, "--port", str(port)],
-                            env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                            env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
+    if log_path:
+        out.close()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise AssertionError("server exited:\n" + proc.stdout.read().decode())
+            output = open(log_path).read() if log_path else proc.stdout.read().decode()
+            raise AssertionError("server exited:\n" + output)
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
                 return proc

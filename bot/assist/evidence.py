@@ -171,7 +171,10 @@ def _changes(s: Session, start: datetime, services: list[str], text: str) -> tup
 # -- similar past incidents ----------------------------------------------------------------------------------------
 
 def _similar(ctx: AppContext, s: Session, incident: Incident, query: str) -> list[tuple[Any, Incident, PostmortemRecord | None]]:
-    past = s.exec(select(Incident).where(Incident.id != incident.id, Incident.number < incident.number)
+    # Private incidents are never context for another incident (their title and timeline would reach its channel
+    # and the LLM prompt).
+    past = s.exec(select(Incident).where(Incident.id != incident.id, Incident.number < incident.number,
+                                         col(Incident.private).is_(False))
                   .order_by(col(Incident.number).desc()).limit(MAX_PAST_INCIDENTS)).all()
     if not past:
         return []
@@ -190,7 +193,7 @@ def _similar(ctx: AppContext, s: Session, incident: Incident, query: str) -> lis
                                        *timeline.get(p.id, [])[-30:], pm.markdown[:6000] if pm else None]))
         url = pm.pr_url if pm and is_http_url(pm.pr_url) else None
         doc = PastDoc(id=f"{prefix}-{p.number}", title=p.title, text=text, url=url,
-                      labels={"severity": p.severity, "status": p.status})
+                      labels={"severity": p.severity, "status": p.status}, private=bool(p.private))
         docs.append(doc)
         by_doc[doc.id] = (p, pm)
     query_terms = set(tokenize(query))

@@ -283,11 +283,31 @@ def _already(row: SuggestionRecord) -> str:
     return f"This suggestion was already {row.status} by {messages.user(row.decided_by)}; nothing was changed."
 
 
+def _accept_refusal(ctx: AppContext, suggestion_id: int, user: str) -> str | None:
+    """Why `user` may not accept the suggestion, or None when they may (admin, or participant of its incident)."""
+    if user in ctx.config.admins:
+        return None
+    with ctx.session() as s:
+        row = s.get(SuggestionRecord, suggestion_id)
+        if row is None:
+            return None  # answered as "no longer exists" by the caller
+        incident = incident_service.get(s, row.incident_id)
+        if incident is not None and incident_service.is_participant(s, incident, user):
+            return None
+    log.info("suggestion %s: accept by %s refused (not a participant or admin)", suggestion_id, user)
+    return ("Only the incident's participants (reporter, invited responders, role holders) and admins can accept "
+            "a triage suggestion, because accepting can page a rotation; nothing was changed.")
+
+
 def accept(ctx: AppContext, suggestion_id: int, user: str,
            message: tuple[str | None, str | None] | None = None) -> tuple[bool, str]:
     """Apply a triage suggestion: its severity (if different) and a page to its owner's rotation (if any).
     `message` is the clicked message's (channel, ts), used if the stored one is not there yet.
-    Returns (changed, text for the clicking user)."""
+    Returns (changed, text for the clicking user). Only the incident's participants and admins may accept: it
+    can page a rotation."""
+    refusal = _accept_refusal(ctx, suggestion_id, user)
+    if refusal:
+        return False, refusal
     row, changed = _claim(ctx, suggestion_id, "accepted", user)
     _fill_message(row, message)
     if row is None or row.kind != "triage":
@@ -350,9 +370,12 @@ def _page_owner(ctx: AppContext, incident: Incident, owner: str, user: str,
     if ctx.config.rotation(owner) is None:
         return None, "not a configured rotation"
     label = _incident_label(ctx, incident)
-    where = f" in #{incident.channel_name}" if incident.channel_name else ""
+    where = f" in #{incident.channel_name}" if incident.channel_name and not incident.private else ""
+    # A page can reach an escalation channel, other people's DMs and PagerDuty: a private incident's page says
+    # only its label; the paged person is invited to the channel, where the title is.
+    title = f"{label}: private incident (details in its channel)" if incident.private else f"{label}: {incident.title}"
     content = PageContent(
-        title=f"{label}: {incident.title}"[:300],
+        title=title[:300],
         details=f"A responder accepted the triage suggestion for {label}{where} and asked for {owner}.",
         severity=severity,
     )
@@ -367,6 +390,10 @@ def _page_owner(ctx: AppContext, incident: Incident, owner: str, user: str,
         with ctx.session() as s:
             users = sorted({n.user_id for n in paging_store.notifications(s, page_id) if n.error is None})
         if users and incident.channel_id:
+            with ctx.session() as s:  # the paged responders take part (and may accept later suggestions)
+                inc = incident_service.get(s, incident.id)
+                for u in users:
+                    incident_service.add_participant(s, inc, u, "paged")
             ctx.slack.conversations_invite(channel=incident.channel_id, users=",".join(users))
     except Exception as exc:  # noqa: BLE001 - already_in_channel and friends
         log.info("invite of paged on-call to incident %s: %s", incident.id, exc)

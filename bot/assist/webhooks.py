@@ -6,10 +6,10 @@ a body that is not a valid change event, 200 `{"ok": true, "id": …}` once stor
 
 from __future__ import annotations
 
-import json
 import logging
 
 from pydantic import ValidationError
+from sqlalchemy.exc import DataError, DBAPIError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -17,6 +17,8 @@ from starlette.routing import Route
 
 from bot.assist import service
 from bot.context import AppContext
+from bot.http.database import database_unavailable_response, is_database_unavailable
+from bot.http.webhook_body import WebhookRefused, read_webhook_json
 from bot.llm import ChangeEvent
 from bot.paging.intake import check_token
 
@@ -37,13 +39,10 @@ def routes(ctx: AppContext) -> list[Route]:
         problem = check_token(ctx, request.headers.get("authorization"))
         if problem:
             return JSONResponse({"error": problem}, status_code=401)
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            return JSONResponse({"error": f"body larger than {MAX_BODY} bytes"}, status_code=400)
         try:
-            data = json.loads(body or b"null")
-        except (ValueError, UnicodeDecodeError) as exc:
-            return JSONResponse({"error": f"body is not JSON: {exc}"}, status_code=400)
+            _raw, data = await read_webhook_json(request, min(MAX_BODY, ctx.settings.webhook_max_body_bytes))
+        except WebhookRefused as refused:
+            return refused.response
         if not isinstance(data, dict):
             return JSONResponse({"error": "body must be a JSON object with service, version, author, description, "
                                           "timestamp and url"}, status_code=400)
@@ -55,6 +54,12 @@ def routes(ctx: AppContext) -> list[Route]:
             change_id = await run_in_threadpool(service.record_change, ctx, event)
         except service.ChangeError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
+        except (DataError, OverflowError):
+            return JSONResponse({"error": "a value in the change event is out of range"}, status_code=400)
+        except DBAPIError as exc:
+            if not is_database_unavailable(exc):
+                raise
+            return database_unavailable_response()
         log.info("change event %s stored: %s %s", change_id, event.service, event.version)
         return JSONResponse({"ok": True, "id": change_id})
 

@@ -349,6 +349,14 @@ class FakeSlack:
             raise _SlackError("user_not_found")
         return {"ok": True, "user": user}
 
+    def m_users_lookupByEmail(self, p):
+        # Slack matches the profile e-mail case-insensitively and answers users_not_found otherwise.
+        email = str(p.get("email") or "").lower()
+        user = next((u for u in self.users.values() if u["profile"].get("email", "").lower() == email), None)
+        if user is None or not email:
+            raise _SlackError("users_not_found")
+        return {"ok": True, "user": user}
+
     def m_usergroups_users_update(self, p):
         users = [u for u in str(p.get("users", "")).split(",") if u]
         if not users:

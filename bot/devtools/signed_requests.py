@@ -16,6 +16,7 @@ import httpx
 from bot.devtools.fake_slack import TEAM_ID
 
 _event_ids = itertools.count(1)
+_trigger_ids = itertools.count(1)
 
 
 def sign(secret: str, timestamp: str, body: str) -> str:
@@ -49,7 +50,9 @@ class SlackSender:
         return self.http.post(self.events_url, content=body.encode(), headers=h)
 
     def command(self, command: str, text: str, *, user: str, channel: str = "C0GENERAL",
-                channel_name: str = "general", trigger_id: str = "1337.42.abcdef", **kw) -> httpx.Response:
+                channel_name: str = "general", trigger_id: str | None = None, **kw) -> httpx.Response:
+        # Slack gives every command its own trigger_id; identical bodies are replays (and are run once).
+        trigger_id = trigger_id or f"1337.{next(_trigger_ids)}.abcdef"
         body = urlencode({
             "token": "legacy-verification-token", "team_id": TEAM_ID, "team_domain": "firewatch-demo",
             "channel_id": channel, "channel_name": channel_name, "user_id": user, "user_name": user.lower(),

@@ -6,9 +6,12 @@ No Slack and no database here, so every rule can be read and tested on its own.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
+
+# One display style and one slug rule for every feature; imported here for this module's callers.
+from bot.core.durations import format_duration  # noqa: F401 - used by incidents.messages, postmortems_app.facts
+from bot.core.slugs import slugify
 
 STATUSES = ("investigating", "identified", "monitoring", "resolved")
 ROLES = ("commander", "comms", "scribe")
@@ -122,22 +125,13 @@ def parse_incident_command(text: str, severities: list[str]) -> Command:
         number = None
         if rest:
             digits = rest.lstrip("#")
-            if not digits.isdigit():
+            if not (digits.isascii() and digits.isdigit()) or len(digits) > 9:  # not '²', '١' or 10**40
                 raise UsageError("`/incident repair [number]` takes an incident number")
             number = int(digits)
         return Command("repair", {"number": number})
     if verb in ("triage", "rca", "postmortem"):
         return Command(verb, {"text": rest})
     raise UsageError(f"unknown command `{verb}`")
-
-
-def slugify(text: str, max_len: int) -> str:
-    """Lowercase ASCII words joined by '-', within Slack's channel-name alphabet."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    if len(slug) > max_len:
-        slug = slug[:max_len].rsplit("-", 1)[0] if "-" in slug[:max_len] else slug[:max_len]
-    return slug.strip("-")
 
 
 def channel_name(prefix: str, number: int, title: str, attempt: int = 1) -> str:
@@ -169,20 +163,6 @@ def compute_metrics(declared_at: datetime, acknowledged_at: datetime | None, mit
         return None if t is None else max(0.0, (t - declared_at).total_seconds())
 
     return IncidentMetrics(since(acknowledged_at), since(mitigated_at), since(resolved_at))
-
-
-def format_duration(seconds: float | None) -> str:
-    """`1h 05m`, `4m 10s`, or `—` when unknown."""
-    if seconds is None:
-        return "—"
-    s = int(round(seconds))
-    if s >= 86400:
-        return f"{s // 86400}d {s % 86400 // 3600}h"
-    if s >= 3600:
-        return f"{s // 3600}h {s % 3600 // 60:02d}m"
-    if s >= 60:
-        return f"{s // 60}m {s % 60:02d}s"
-    return f"{s}s"
 
 
 def topic_text(severity: str, status: str, commander_id: str | None) -> str:

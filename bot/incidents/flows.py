@@ -12,6 +12,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.context import AppContext
 from bot.incidents import messages, service
+from bot.incidents.visibility import announcement_allowed, announcement_target
 from bot.incidents.domain import channel_name, slack_date, topic_text, ts_to_datetime
 from bot.safety import neutralize_broadcasts
 from storage.models import Incident
@@ -39,7 +40,7 @@ def missing_steps(ctx: AppContext, incident: Incident) -> list[str]:
         steps.append("summary")
     if not incident.summary_pinned:
         steps.append("pin")
-    if ctx.config.incidents.announcements_channel and not incident.announcement_ts:
+    if announcement_target(ctx.config, incident) and not incident.announcement_ts:
         steps.append("announcement")
     return steps
 
@@ -122,7 +123,7 @@ def ensure_slack_setup(ctx: AppContext, incident_id: int) -> list[str]:
                 if slack_error(exc) != "already_pinned":
                     raise
             store(summary_pinned=True)
-        announce = ctx.config.incidents.announcements_channel
+        announce = announcement_target(ctx.config, incident)
         if announce and not incident.announcement_ts:
             resp = client.chat_postMessage(channel=announce, text=messages.summary_text(incident, prefix),
                                            blocks=messages.announcement_blocks(incident, prefix), unfurl_links=False)
@@ -132,7 +133,8 @@ def ensure_slack_setup(ctx: AppContext, incident_id: int) -> list[str]:
     except Exception as exc:  # noqa: BLE001 - any failure is recorded; the record survives for repair
         step = (missing_steps(ctx, incident) or ["slack"])[0]
         problem = f"{step}: {slack_error(exc)}"
-        log.warning("incident %s: Slack set-up step failed: %s", incident.number, problem, exc_info=not isinstance(exc, SlackApiError))
+        log.warning("incident %s: Slack set-up step failed: %s", incident.number, problem,
+                    exc_info=not isinstance(exc, SlackApiError) and not incident.private)  # tracebacks carry text
         store(setup_error=problem)
         problems.append(problem)
     return problems
@@ -158,7 +160,7 @@ def refresh_slack(ctx: AppContext, incident_id: int) -> None:
             blocks=messages.summary_blocks(incident, roles, prefix))),
         ("topic", lambda: incident.channel_id and ctx.slack.conversations_setTopic(
             channel=incident.channel_id, topic=topic_text(incident.severity, incident.status, incident.commander_id))),
-        ("announcement", lambda: incident.announcement_ts and ctx.slack.chat_update(
+        ("announcement", lambda: announcement_allowed(ctx.config, incident) and ctx.slack.chat_update(
             channel=incident.announcement_channel, ts=incident.announcement_ts,
             text=messages.summary_text(incident, prefix), blocks=messages.announcement_blocks(incident, prefix))),
     ]
@@ -196,16 +198,31 @@ def _permalink(ctx: AppContext, channel: str, ts: str) -> str | None:
         return None
 
 
+def require_known_user(ctx: AppContext, user_id: str) -> None:
+    """Refuse (IncidentError) a user id the workspace does not have, or whose account is deactivated, before
+    anything is recorded. If Slack cannot answer, refuse too: a role given to nobody is worse than a retry."""
+    try:
+        user = ctx.slack.users_info(user=user_id).get("user") or {}
+    except SlackApiError as exc:
+        if slack_error(exc) in ("user_not_found", "users_not_found"):
+            raise service.IncidentError(f"there is no user `{user_id}` in this workspace; "
+                                        "mention someone from the member list") from None
+        raise service.IncidentError(f"could not check `{user_id}` with Slack ({slack_error(exc)}); "
+                                    "nothing was changed, try again shortly") from None
+    if user.get("deleted"):
+        raise service.IncidentError(f"`{user_id}` is deactivated; pick someone who is in the workspace")
+
+
 def broadcast_update(ctx: AppContext, incident: Incident, author: str | None, body: str,
                      timeline_event_id: int | None = None) -> None:
     """Post an update in the incident channel and, threaded and broadcast, under the announcement."""
     text = messages.update_text(incident, ctx.prefix, author, body)
     post_in_channel(ctx, incident, text, timeline_event_id=timeline_event_id)
-    if incident.announcement_ts:
+    if announcement_allowed(ctx.config, incident):
         ctx.slack.chat_postMessage(channel=incident.announcement_channel, thread_ts=incident.announcement_ts,
                                    reply_broadcast=True, text=text)
-    elif ctx.config.incidents.announcements_channel:
-        ctx.slack.chat_postMessage(channel=ctx.config.incidents.announcements_channel, text=text)
+    elif announcement_target(ctx.config, incident):
+        ctx.slack.chat_postMessage(channel=announcement_target(ctx.config, incident), text=text)
 
 
 def pin_message_to_timeline(ctx: AppContext, channel: str, ts: str, actor: str | None) -> bool:

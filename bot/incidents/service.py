@@ -167,6 +167,16 @@ def add_participant(session: Session, incident: Incident, user_id: str, reason: 
         session.add(Participant(incident_id=incident.id, user_id=user_id, reason=reason))
 
 
+def is_participant(session: Session, incident: Incident, user_id: str | None) -> bool:
+    """Reporter, invitee or role holder of the incident (the people Firewatch put in its channel)."""
+    if not user_id:
+        return False
+    if user_id in (incident.reporter_id, incident.commander_id):
+        return True
+    return session.exec(select(Participant).where(Participant.incident_id == incident.id,
+                                                  Participant.user_id == user_id)).first() is not None
+
+
 def assign_role(session: Session, incident: Incident, role: str, user_id: str, *, actor: str | None,
                 now: datetime | None = None) -> TimelineEvent:
     now = now or utcnow()

@@ -28,6 +28,7 @@ from pydantic import BaseModel, ValidationError
 
 from bot.llm.config import LLMConfig, LLMSettings, resolve_settings
 from bot.llm.models import Usage
+from bot.llm.redaction import register_secrets, scrub_secrets
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +131,7 @@ class LLMClient:
         sleep: Callable[[float], None] = time.sleep,
     ):
         self.settings = settings
+        register_secrets([settings.api_key])  # never echoed back to the model, even inside a pasted error
         self.http_client = http_client or httpx.Client(
             timeout=httpx.Timeout(settings.timeout_seconds, connect=min(10.0, settings.timeout_seconds)),
             follow_redirects=False,
@@ -184,6 +186,10 @@ class LLMClient:
     ) -> Completion:
         """One chat completion expecting JSON; raises LLMCallError with a reason on any failure."""
         s = self.settings
+        # The last gate before text leaves the process: configured secrets and token formats, whatever the caller
+        # already redacted (people stay as the caller's placeholders left them).
+        messages = [{**m, "content": scrub_secrets(m["content"])} if isinstance(m.get("content"), str) else m
+                    for m in messages]
         kwargs: dict[str, Any] = {
             "model": s.model,
             "messages": messages,

@@ -50,6 +50,7 @@ class PastDoc:
     text: str
     url: str | None = None
     labels: dict[str, str] = field(default_factory=dict)  # e.g. severity/owner of the past incident
+    private: bool = False  # a private incident: never ranked as similar to anything else
 
 
 @dataclass(frozen=True)
@@ -101,8 +102,9 @@ class BM25Index:
 def similar(
     query: str, docs: Sequence[PastDoc], k: int = 5, min_score: float = 0.0, relative_cutoff: float = 0.0
 ) -> list[SimilarMatch]:
-    """Rank `docs` against `query` (e.g. the new incident's title + description + alert text)."""
-    return BM25Index(docs).search(query, k, min_score, relative_cutoff)
+    """Rank `docs` against `query` (e.g. the new incident's title + description + alert text). Private documents
+    are left out (a second guard behind the caller's query), so they cannot even shift the idf of the others."""
+    return BM25Index([d for d in docs if not d.private]).search(query, k, min_score, relative_cutoff)
 
 
 def similar_as_evidence(matches: Sequence[SimilarMatch], start: int = 1, max_chars: int = 400) -> list[EvidenceItem]:

@@ -4,11 +4,13 @@
     /oncall who [rotation]                              who is on call now and next
     /oncall schedule [rotation] [weeks]                 the next weeks (default 2, at most 8)
     /oncall swap [rotation] @user <date>                give @user your shift on <date>, take their next one
+    /oncall swap [rotation] withdraw                    take back your pending swap requests
     /oncall override [rotation] @user <start> <end>     @user covers [start, end)
     /oncall away <start> <end>                          PTO
     /oncall note [rotation] <text>                      carried into the next handoff
     /oncall fairness [rotation]                         the fairness ledger
     /oncall export [rotation]                           a private calendar (iCal) link
+    /oncall export [rotation] revoke                    turn that link off
     /oncall explain [rotation] [when]                   why this person has this shift
     /oncall help
 
@@ -33,17 +35,21 @@ USAGE = """*`/oncall` commands* (`[rotation]` can be left out when you are in on
 • `/oncall who [rotation]` — who is on call now and next
 • `/oncall schedule [rotation] [weeks]` — the next weeks (default 2)
 • `/oncall swap [rotation] @user <date>` — give @user your shift on <date>; you take their next shift after it
-• `/oncall override [rotation] @user <start> <end>` — @user covers that time (admins and members)
+  (`/oncall swap [rotation] withdraw` takes your pending requests back)
+• `/oncall override [rotation] @user <start> <end>` — @user covers that time (admins: anyone; members: hand
+  your own shift to another member)
 • `/oncall away <start> <end>` — time off; the plan beyond the published weeks avoids you
 • `/oncall note [rotation] <text>` — a note for the next handoff
 • `/oncall fairness [rotation]` — burden, fair share, nights, weekends, holidays
-• `/oncall export [rotation]` — a private calendar link · `/oncall explain [rotation] [when]` — why that person
+• `/oncall export [rotation]` — a private calendar link (`… revoke` turns it off) · `/oncall explain [rotation] [when]` — why that person
 Dates: `2027-03-01` (whole day; an end date is included), `2027-03-01T14:00`, `today`, `tomorrow` — in the rotation's time zone."""
 
 VERBS = ("help", "who", "schedule", "swap", "override", "away", "note", "fairness", "export", "explain")
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{1,2}:\d{2}$")
+# Years a rotation date can sensibly name; outside them (9999-12-31) date arithmetic would overflow.
+MIN_YEAR, MAX_YEAR = 2000, 2200
 
 Moment = Union[date, datetime, str]  # a date, a naive wall-clock datetime, or "today"/"tomorrow"
 
@@ -69,15 +75,21 @@ def parse_moment(token: str, what: str) -> Moment:
     low = text.lower()
     if low in ("today", "tomorrow"):
         return low
+    text = text if text.isascii() else ""  # `²` and `١` are digits to Python, not to a calendar
+    parsed: date | datetime | None = None
     try:
         if _DATE.match(text):
-            return date.fromisoformat(text)
-        if _DATETIME.match(text):
+            parsed = date.fromisoformat(text)
+        elif _DATETIME.match(text):
             day, _, clock = text.replace(" ", "T").partition("T")
             hour, minute = clock.split(":")
-            return datetime.combine(date.fromisoformat(day), time(int(hour), int(minute)))
+            parsed = datetime.combine(date.fromisoformat(day), time(int(hour), int(minute)))
     except ValueError:
-        pass
+        parsed = None
+    if parsed is not None:
+        if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+            raise OncallUsageError(f"{what} `{_show(token)}` is out of range: use a year from {MIN_YEAR} to {MAX_YEAR}")
+        return parsed
     raise OncallUsageError(f"{what} `{_show(token)}` is not a date like `2027-03-01` or `2027-03-01T14:00`")
 
 
@@ -131,6 +143,10 @@ def parse_oncall_command(text: str, rotations: list[str]) -> OncallCommand:
             hint = "" if rotation or not rotations else f" (rotations: {', '.join(rotations)})"
             raise OncallUsageError(f"unexpected `{_show(' '.join(rest))}`{hint}: use `{allowed}`")
 
+    if verb == "export" and rest and rest[0].lower() == "revoke":
+        rest = rest[1:]
+        no_more("/oncall export [rotation] revoke")
+        return OncallCommand("export", rotation, {"revoke": True})
     if verb in ("who", "fairness", "export"):
         no_more(f"/oncall {verb} [rotation]")
         return OncallCommand(verb, rotation)
@@ -148,7 +164,11 @@ def parse_oncall_command(text: str, rotations: list[str]) -> OncallCommand:
         at = parse_moment(" ".join(rest), "the time") if rest else None
         return OncallCommand("explain", rotation, {"at": at})
     if verb == "swap":
-        usage = "`/oncall swap [rotation] @user <date>`"
+        usage = "`/oncall swap [rotation] @user <date>` or `/oncall swap [rotation] withdraw`"
+        if rest and rest[0].lower() == "withdraw":
+            rest = rest[1:]
+            no_more("/oncall swap [rotation] withdraw")
+            return OncallCommand("swap", rotation, {"withdraw": True})
         if len(rest) != 2:
             raise OncallUsageError(f"a swap needs a person and the date of your shift: {usage}")
         return OncallCommand("swap", rotation, {"user": _mention(rest[0], usage), "day": parse_moment(rest[1], "the date")})

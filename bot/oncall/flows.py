@@ -23,7 +23,6 @@ from storage.models import CalendarToken, OncallNote, PublishedShift, RotationSw
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
-DEFAULT_PUBLIC_URL = "http://localhost:3000"
 ICAL_PAST = timedelta(weeks=4)
 ICAL_FUTURE = timedelta(weeks=8)
 
@@ -150,18 +149,58 @@ def _note(ctx: AppContext, cmd: OncallCommand, user: str) -> Reply:
 
 
 def ical_url(ctx: AppContext, rotation: str, token: str) -> str:
-    base = (ctx.settings.public_url or DEFAULT_PUBLIC_URL).rstrip("/")
+    """The feed link; only called with FIREWATCH_PUBLIC_URL set (a localhost link would not work for anyone)."""
+    base = (ctx.settings.public_url or "").rstrip("/")
     return f"{base}/oncall/{rotation}.ics?token={token}"
+
+
+PUBLIC_URL_MISSING = ("Calendar links need this server's public address, and FIREWATCH_PUBLIC_URL is not set. "
+                      "Ask whoever runs Firewatch to set FIREWATCH_PUBLIC_URL (e.g. `https://firewatch.example.com`) "
+                      "and restart it; then run `/oncall export` again.")
 
 
 def _export(ctx: AppContext, cmd: OncallCommand, user: str) -> Reply:
     name = pick_rotation(ctx, cmd.rotation, user, "export")
-    token = secrets.token_urlsafe(32)
-    with ctx.session() as s:
-        s.add(CalendarToken(token=token, rotation=name, user_id=user))
+    if cmd.args.get("revoke"):
+        count = revoke_calendar_tokens(ctx, name, user)
+        if not count:
+            return Reply(f"You have no *{name}* calendar link to revoke.")
+        return Reply(f":lock: Revoked your *{name}* calendar link: it stops working now. "
+                     f"`/oncall export {name}` makes a new one.")
+    if not (ctx.settings.public_url or "").strip():
+        raise RotationError(PUBLIC_URL_MISSING)
+    token = calendar_token(ctx, name, user)
     url = ical_url(ctx, name, token)
     return Reply(f":calendar: Your private calendar link for *{name}* (subscribe to it from your calendar app; "
-                 f"keep it to yourself):\n{url}")
+                 f"keep it to yourself; `/oncall export {name} revoke` turns it off):\n{url}")
+
+
+def calendar_token(ctx: AppContext, rotation: str, user: str) -> str:
+    """The person's one calendar token for `rotation`, made on first use (one per person and rotation: the same
+    link every time, until revoked)."""
+    with ctx.session() as s:
+        row = s.exec(select(CalendarToken).where(CalendarToken.rotation == rotation,
+                                                 CalendarToken.user_id == user)).first()
+        if row is not None:
+            return row.token
+        token = secrets.token_urlsafe(32)
+        s.add(CalendarToken(token=token, rotation=rotation, user_id=user))
+        return token
+
+
+def revoke_calendar_tokens(ctx: AppContext, rotation: str, user: str) -> int:
+    """Delete the person's calendar tokens for `rotation`; their old links then get 403. Returns how many."""
+    with ctx.session() as s:
+        rows = list(s.exec(select(CalendarToken).where(CalendarToken.rotation == rotation,
+                                                       CalendarToken.user_id == user)))
+        for row in rows:
+            s.delete(row)
+        if rows:
+            from bot.incidents.service import audit
+
+            audit(s, actor=user, entity="calendar_token", entity_id=None, action="revoke",
+                  after={"rotation": rotation, "count": len(rows)})
+    return len(rows)
 
 
 def _override(ctx: AppContext, cmd: OncallCommand, user: str) -> Reply:
@@ -173,18 +212,24 @@ def _override(ctx: AppContext, cmd: OncallCommand, user: str) -> Reply:
     if end <= now:
         raise RotationError("that time is already over")
     if not _known_user(ctx, target):
-        raise RotationError(f"I can't find <@{target}> in this workspace")
-    service.add_override(ctx, name, target, start, end, by=user)
+        raise RotationError(f"I can't find <@{target}> in this workspace; nothing was changed")
+    result = service.add_override(ctx, name, target, start, end, by=user, now=now)
     handoff.schedule_next_handoff(ctx, name, now)
     if start <= now:
         handoff.sync_usergroup(ctx, cfg, handoff.current_people(ctx, name, now))
-    note = f":arrows_counterclockwise: <@{target}> covers *{name}* {messages.span(start, end)} (set by <@{user}>)."
+    role = "" if result.row.role == "primary" else f" ({result.row.role})"
+    note = (f":arrows_counterclockwise: <@{target}> covers *{name}*{role} {messages.span(start, end)} "
+            f"(set by <@{user}>).")
     if cfg.channel:
         try:
             ctx.slack.chat_postMessage(channel=cfg.channel, text=note)
         except Exception as exc:  # noqa: BLE001
             log.warning("could not announce override in %s: %s", cfg.channel, exc)
-    return Reply(f":white_check_mark: Override set: <@{target}> is on call for *{name}* {messages.span(start, end)}.")
+    for person in dict.fromkeys([target, *result.displaced]):
+        _tell(ctx, person, messages.override_dm(name, result.row.role, target=target, by=user, start=start, end=end,
+                                                displaced=result.displaced, at=now, for_user=person))
+    return Reply(f":white_check_mark: Override set: <@{target}> is on call for *{name}*{role} "
+                 f"{messages.span(start, end)}.")
 
 
 def _away(ctx: AppContext, cmd: OncallCommand, user: str) -> Reply:
@@ -207,10 +252,14 @@ def _away(ctx: AppContext, cmd: OncallCommand, user: str) -> Reply:
 
 
 def _swap(ctx: AppContext, cmd: OncallCommand, user: str) -> Reply:
+    if cmd.args.get("withdraw"):
+        return _withdraw_swaps(ctx, cmd.rotation, user)
     counterpart = str(cmd.args["user"])
     day_m: Moment = cmd.args["day"]  # type: ignore[assignment]
     if counterpart == user:
         raise RotationError("you can't swap with yourself")
+    if not _known_user(ctx, counterpart):
+        raise RotationError(f"I can't find <@{counterpart}> in this workspace; nothing was asked")
     name = cmd.rotation or _swap_rotation(ctx, user, counterpart)
     cfg = service.rotation_config(ctx, name)
     if cfg.member(user) is None:
@@ -231,7 +280,8 @@ def _swap(ctx: AppContext, cmd: OncallCommand, user: str) -> Reply:
                                                     RotationSwap.role == mine.role,
                                                     RotationSwap.status == "pending")).first()
         if pending is not None:
-            raise RotationError(f"you already asked <@{pending.counterpart_id}> about that shift; wait for their answer")
+            raise RotationError(f"you already asked <@{pending.counterpart_id}> about that shift; wait for their "
+                                f"answer or take it back with `/oncall swap {name} withdraw`")
         swap = RotationSwap(rotation=name, requester_id=user, counterpart_id=counterpart, shift_start=mine.start,
                             counterpart_shift_start=theirs.start if theirs else None, role=mine.role)
         s.add(swap)
@@ -251,7 +301,42 @@ def _swap(ctx: AppContext, cmd: OncallCommand, user: str) -> Reply:
     back = (f" and you take theirs {messages.span(theirs.start, theirs.end)}" if theirs
             else " (they have no later shift in the published weeks, so nothing comes back to you)")
     return Reply(f":arrows_counterclockwise: Asked <@{counterpart}> to take your *{name}* shift "
-                 f"{messages.span(mine.start, mine.end)}{back}. I'll tell you when they answer.")
+                 f"{messages.span(mine.start, mine.end)}{back}. I'll tell you when they answer "
+                 f"(`/oncall swap {name} withdraw` takes the request back).")
+
+
+def withdraw_swaps(ctx: AppContext, rotation: str | None, user: str) -> list[RotationSwap]:
+    """Withdraw `user`'s pending swap requests (in `rotation`, or all); tell each person asked. Only the requester
+    can withdraw their own requests: the query is on `requester_id`. Returns the withdrawn requests."""
+    now = utcnow()
+    with ctx.session() as s:
+        query = select(RotationSwap).where(RotationSwap.requester_id == user, RotationSwap.status == "pending")
+        if rotation:
+            query = query.where(RotationSwap.rotation == rotation)
+        candidates = list(s.exec(query))
+        withdrawn = []
+        for swap in candidates:
+            # Claimed like a decision: a request answered at the same moment is either answered or withdrawn.
+            claimed = s.execute(update(RotationSwap).where(RotationSwap.id == swap.id,
+                                                           RotationSwap.status == "pending")
+                                .values(status="withdrawn", decided_at=now)).rowcount
+            if claimed:
+                withdrawn.append(swap)
+    for swap in withdrawn:
+        _tell(ctx, swap.counterpart_id, f":leftwards_arrow_with_hook: <@{user}> withdrew their *{swap.rotation}* "
+                                        f"swap request for {messages.when(swap.shift_start)}; nothing changed and "
+                                        "its buttons no longer do anything.")
+    return withdrawn
+
+
+def _withdraw_swaps(ctx: AppContext, rotation: str | None, user: str) -> Reply:
+    withdrawn = withdraw_swaps(ctx, rotation, user)
+    where = f" in *{rotation}*" if rotation else ""
+    if not withdrawn:
+        return Reply(f"You have no pending swap requests{where}.")
+    lines = [f"• <@{w.counterpart_id}>, *{w.rotation}* {messages.when(w.shift_start)}" for w in withdrawn]
+    return Reply(f":leftwards_arrow_with_hook: Withdrew {len(withdrawn)} swap request(s){where}; each person asked "
+                 "has been told:\n" + "\n".join(lines))
 
 
 def _swap_rotation(ctx: AppContext, user: str, counterpart: str) -> str:

@@ -10,6 +10,7 @@ now (so a job that runs late after a restart still hands off the boundary it was
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -18,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from bot.context import AppContext
+from bot.incidents import visibility
 from bot.oncall import messages, service
 from bot.rotations import PRIMARY, SECONDARY, RotationConfig, ShiftGrid, fairness_report, horizon_end
 from storage.models import HandoffRecord, Incident, OncallNote, PageNotification, PageRecord, RotationOverride
@@ -224,9 +226,12 @@ def _send(ctx: AppContext, cfg: RotationConfig, result: HandoffResult) -> None:
         fairness = fairness_report(service.schedule(ctx, name, boundary, horizon_end(cfg, boundary)))
     except Exception:  # noqa: BLE001 - a fairness line is not worth a missing handoff
         log.exception("fairness snapshot for %s failed", name)
+    # The rotation's channel is an audience of many: private incidents never appear there. Each DM lists the
+    # private incidents its recipient is a member of (asked of Slack once per channel).
+    viewers_by_channel: dict[str, set[str]] = {}
     content = messages.HandoffContent(rotation=name, boundary=boundary, outgoing=result.outgoing, stints=stints,
-                                      incidents=incidents, pages=pages, notes=notes, fairness=fairness,
-                                      prefix=ctx.prefix)
+                                      incidents=visibility.public_only(incidents), pages=pages, notes=notes,
+                                      fairness=fairness, prefix=ctx.prefix)
     if cfg.channel:
         try:
             resp = ctx.slack.chat_postMessage(channel=cfg.channel, text=messages.handoff_text(content),
@@ -238,11 +243,12 @@ def _send(ctx: AppContext, cfg: RotationConfig, result: HandoffResult) -> None:
             log.warning("handoff of %s: channel post failed: %s", name, exc)
     people = [u for u in dict.fromkeys([*result.outgoing.values(), *result.incoming.values()]) if u]
     for user in people:
-        intro = messages.handoff_dm_intro(content, user, result.incoming)
+        personal = dataclasses.replace(content, incidents=_visible(ctx, incidents, user, viewers_by_channel))
+        intro = messages.handoff_dm_intro(personal, user, result.incoming)
         try:
             dm = ctx.slack.conversations_open(users=user)["channel"]["id"]
-            ctx.slack.chat_postMessage(channel=dm, text=intro + "\n" + messages.handoff_text(content),
-                                       blocks=messages.handoff_blocks(content, intro=intro))
+            ctx.slack.chat_postMessage(channel=dm, text=intro + "\n" + messages.handoff_text(personal),
+                                       blocks=messages.handoff_blocks(personal, intro=intro))
             result.dms.append(user)
             result.sent = True
         except Exception as exc:  # noqa: BLE001
@@ -257,6 +263,21 @@ def _send(ctx: AppContext, cfg: RotationConfig, result: HandoffResult) -> None:
         result.notes = len(notes)
     if result.sent:
         sync_usergroup(ctx, cfg, [u for u in result.incoming.values() if u])
+
+
+def _visible(ctx: AppContext, incidents: list[Incident], user: str, members: dict[str, set[str]]) -> list[Incident]:
+    """Public incidents and the private ones whose channel `user` is in (`members` caches Slack's answers)."""
+    out = []
+    for incident in incidents:
+        if incident.private:
+            if not incident.channel_id:
+                continue
+            if incident.channel_id not in members:
+                members[incident.channel_id] = visibility.channel_members(ctx, incident.channel_id)
+            if user not in members[incident.channel_id]:
+                continue
+        out.append(incident)
+    return out
 
 
 def sync_usergroup(ctx: AppContext, cfg: RotationConfig, users: list[str]) -> bool:

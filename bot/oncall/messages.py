@@ -134,6 +134,19 @@ def swap_request_blocks(swap: RotationSwap, shift_end: datetime, theirs_end: dat
     ]
 
 
+def override_dm(rotation: str, role: str, *, target: str, by: str, start: datetime, end: datetime,
+                displaced: list[str], at: datetime, for_user: str) -> str:
+    """The DM an override sends to the person now on call and to each person it displaces: who did what, when."""
+    role_text = "" if role == "primary" else f" ({role})"
+    instead = f" in place of {', '.join(who(u) for u in displaced)}" if displaced else ""
+    if for_user == target:
+        lead = f":arrows_counterclockwise: You are now on call for *{rotation}*{role_text} {span(start, end)}{instead}."
+    else:
+        lead = (f":arrows_counterclockwise: You are no longer on call for *{rotation}*{role_text} {span(start, end)}: "
+                f"{who(target)} covers it.")
+    return f"{lead} Set by {who(by)} at {when(at)}."
+
+
 def swap_request_text(swap: RotationSwap) -> str:
     return f"<@{swap.requester_id}> asks you to swap {swap.rotation} on-call shifts."
 

@@ -4,6 +4,7 @@ database knows and stores what it decides."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy.exc import IntegrityError
@@ -124,15 +125,42 @@ def on_call(ctx: AppContext, name: str, role: str = PRIMARY, at: datetime | None
     at = at or utcnow()
     ensure_published(ctx, name, min(at, utcnow()), until=at + timedelta(seconds=1))
     with ctx.session() as s:
-        override = s.exec(select(RotationOverride).where(
-            RotationOverride.rotation == name, RotationOverride.role == role, RotationOverride.start <= at,
-            RotationOverride.end > at).order_by(col(RotationOverride.id).desc())).first()
-        if override is not None:
-            return override.user_id
-        row = s.exec(select(PublishedShift).where(
-            PublishedShift.rotation == name, PublishedShift.role == role, PublishedShift.start <= at,
-            PublishedShift.end > at)).first()
-        return row.user_id if row else None
+        return _holder(s, name, role, at)
+
+
+def _holder(session: Session, name: str, role: str, at: datetime) -> str | None:
+    """The latest override covering `at`, else the published shift (the one rule `on_call` and overrides share)."""
+    override = session.exec(select(RotationOverride).where(
+        RotationOverride.rotation == name, RotationOverride.role == role, RotationOverride.start <= at,
+        RotationOverride.end > at).order_by(col(RotationOverride.id).desc())).first()
+    if override is not None:
+        return override.user_id
+    row = session.exec(select(PublishedShift).where(
+        PublishedShift.rotation == name, PublishedShift.role == role, PublishedShift.start <= at,
+        PublishedShift.end > at)).first()
+    return row.user_id if row else None
+
+
+def holders(session: Session, name: str, role: str, start: datetime, end: datetime) -> list[tuple[datetime, datetime, str | None]]:
+    """Who holds `role` over [start, end), as consecutive (from, to, user) pieces (overrides applied)."""
+    points = {start, end}
+    for row in session.exec(select(PublishedShift).where(
+            PublishedShift.rotation == name, PublishedShift.role == role, PublishedShift.start < end,
+            PublishedShift.end > start)):
+        points.update((row.start, row.end))
+    for row in session.exec(select(RotationOverride).where(
+            RotationOverride.rotation == name, RotationOverride.role == role, RotationOverride.start < end,
+            RotationOverride.end > start)):
+        points.update((row.start, row.end))
+    cuts = sorted(p for p in points if start <= p <= end)
+    pieces: list[tuple[datetime, datetime, str | None]] = []
+    for a, b in zip(cuts, cuts[1:]):
+        user = _holder(session, name, role, a)
+        if pieces and pieces[-1][2] == user and pieces[-1][1] == a:
+            pieces[-1] = (pieces[-1][0], b, user)
+        else:
+            pieces.append((a, b, user))
+    return pieces
 
 
 def oncall_lookup(ctx: AppContext, name: str, role: str, at: datetime) -> str | None:
@@ -153,21 +181,63 @@ def current_oncall_for_incident(ctx: AppContext) -> list[str]:
     return users
 
 
+# An override is a short cover, not a second schedule: long or far-off ones belong in firewatch.yaml.
+OVERRIDE_MAX_LENGTH = timedelta(days=31)
+OVERRIDE_MAX_AHEAD = timedelta(days=180)
+
+
+@dataclass(frozen=True)
+class OverrideResult:
+    row: RotationOverride
+    displaced: list[str]  # who held the time before (without the new person), in order
+
+
 def add_override(ctx: AppContext, name: str, user: str, start: datetime, end: datetime, *, by: str,
-                 role: str = PRIMARY) -> RotationOverride:
+                 role: str | None = None, now: datetime | None = None) -> OverrideResult:
+    """`by` puts `user` on call for [start, end) in rotation `name`.
+
+    Admins may cover anyone's time with anyone. A member may only hand time that is *their own* (they hold that
+    role for the whole span) to another member of the rotation. Everyone else is refused."""
     rotation = rotation_config(ctx, name)
+    now = now or utcnow()
     if end <= start:
         raise RotationError("the override must end after it starts")
-    if by not in ctx.config.admins and rotation.member(by) is None:
+    if end <= now:
+        raise RotationError("that time is already over")
+    if end - start > OVERRIDE_MAX_LENGTH:
+        raise RotationError(f"an override can last at most {OVERRIDE_MAX_LENGTH.days} days; for longer changes "
+                            "edit the rotation in firewatch.yaml")
+    if start > now + OVERRIDE_MAX_AHEAD:
+        raise RotationError(f"an override must start within the next {OVERRIDE_MAX_AHEAD.days} days")
+    admin = by in ctx.config.admins
+    if not admin and rotation.member(by) is None:
         raise RotationError(f"only admins and members of `{name}` can set overrides")
+    if not admin and rotation.member(user) is None:
+        raise RotationError(f"<@{user}> is not in the *{name}* rotation: members can hand their shift only to "
+                            "another member (an admin can set any override)")
+    if not admin and user == by:
+        raise RotationError("you already hold that time; name the member who should cover it")
+    ensure_published(ctx, name, now, until=end)
+    roles = [role] if role else [PRIMARY, *(["secondary"] if rotation.secondary else [])]
     with ctx.session() as s:
-        row = RotationOverride(rotation=name, user_id=user, role=role, start=start, end=end, created_by=by)
+        chosen, pieces = roles[0], holders(s, name, roles[0], max(start, now), end)
+        if not admin:
+            mine = [r for r in roles if all(p[2] == by for p in holders(s, name, r, max(start, now), end))]
+            if not mine:
+                raise RotationError(f"you can only hand over your own *{name}* shift, and that time is not all "
+                                    "yours (`/oncall schedule` shows your shifts; an admin can set any override)")
+            chosen = mine[0]
+            pieces = holders(s, name, chosen, max(start, now), end)
+        displaced = list(dict.fromkeys(p[2] for p in pieces if p[2] and p[2] != user))
+        row = RotationOverride(rotation=name, user_id=user, role=chosen, start=start, end=end, created_by=by)
         s.add(row)
         from bot.incidents.service import audit
 
         audit(s, actor=by, entity="rotation", entity_id=None, action="override",
-              after={"rotation": name, "user": user, "start": start.isoformat(), "end": end.isoformat()})
-    return row
+              after={"rotation": name, "user": user, "role": chosen, "start": start.isoformat(),
+                     "end": end.isoformat(), "displaced": displaced})
+        s.flush()
+    return OverrideResult(row, displaced)
 
 
 def add_away(ctx: AppContext, user: str, start: datetime, end: datetime) -> list[tuple[str, PublishedShift]]:

@@ -16,46 +16,18 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
+from bot.core.durations import parse_duration
+from bot.core.mentions import USER_ID
 from bot.slack_ids import ChannelId, EnvVarName
 
 _SEVERITY_NAME = re.compile(r"^sev[0-9]$")
 _ROTATION_NAME = r"[A-Za-z0-9][A-Za-z0-9_.-]*"
-_NOTIFY = re.compile(rf"^(?:rotation:{_ROTATION_NAME}(?::(?:primary|secondary))?|user:[UW][A-Z0-9]{{2,}})$")
-_DURATION = re.compile(r"^(\d+)([smh])$")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600}
+_NOTIFY = re.compile(rf"(?:rotation:{_ROTATION_NAME}(?::(?:primary|secondary))?|user:{USER_ID})")
 
 NOTIFY_HELP = "use rotation:NAME, rotation:NAME:primary, rotation:NAME:secondary or user:U0123ABCD"
-DURATION_HELP = "use a whole number followed by s, m or h, like 30s, 5m or 1h"
 
 # Alert label value (lower-cased) -> incident severity. Configurable per route with `severity_map`.
 DEFAULT_SEVERITY_MAP: dict[str, str] = {"critical": "sev1", "error": "sev2", "warning": "sev3", "info": "sev4"}
-
-
-def parse_duration(text: Any) -> timedelta:
-    """Parse `30s`, `5m` or `1h` into a positive timedelta; raise ValueError with a config-ready message."""
-    if isinstance(text, timedelta):
-        value = text
-    else:
-        # YAML reads `timeout: 300` as an int; a bare number is ambiguous (seconds? minutes?) so it is refused.
-        if not isinstance(text, str):
-            raise ValueError(f"{text!r} is not a duration: {DURATION_HELP}")
-        match = _DURATION.match(text.strip())
-        if not match:
-            raise ValueError(f"{text!r} is not a duration: {DURATION_HELP}")
-        value = timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2)])
-    if value <= timedelta(0):
-        raise ValueError(f"{text!r} is not a positive duration: {DURATION_HELP}")
-    return value
-
-
-def format_duration(value: timedelta) -> str:
-    """Render a timedelta back in the config's own notation (`90s` stays `90s`, `300s` becomes `5m`)."""
-    seconds = int(value.total_seconds())
-    if seconds % 3600 == 0:
-        return f"{seconds // 3600}h"
-    if seconds % 60 == 0:
-        return f"{seconds // 60}m"
-    return f"{seconds}s"
 
 
 def _severity_name(value: str) -> str:
@@ -93,13 +65,14 @@ class EscalationStepConfig(BaseModel):
     @field_validator("notify")
     @classmethod
     def _notify(cls, value: str) -> str:
-        if not _NOTIFY.match(value):
+        if not _NOTIFY.fullmatch(value):
             raise ValueError(f"{value!r} is not a notify target: {NOTIFY_HELP}")
         return value
 
     @field_validator("timeout", mode="before")
     @classmethod
     def _timeout(cls, value: Any) -> timedelta:
+        # The one duration grammar (bot.core.durations); a bare number is refused there as ambiguous.
         return parse_duration(value)
 
     def target(self) -> NotifyTarget:

@@ -7,13 +7,16 @@ go out after the commit and only when the state really changed, so double clicks
 
 from __future__ import annotations
 
+import json
 import logging
 import queue
 import threading
+import time
 from datetime import timedelta
-from typing import Any
+from typing import Any, Callable
 
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import DBAPIError
 
 from bot.context import AppContext
 from bot.paging import escalation, messages, store
@@ -108,25 +111,164 @@ def create_page(ctx: AppContext, *, policy_name: str, content: PageContent, requ
         s.flush()
         page, action = escalation.new_page(str(row.id), policy, now, actor=requester)
         store.apply_page(row, page)
+        _record_step_due(row, action, now)
         s.flush()
         page_id = row.id
         # Queued while the page is being written, before any later change can be: mirror events keep their order.
         _mirror(ctx, policy, page_id, "trigger", content)
-    notify_step(ctx, page_id, policy, action, content)
+    deliver_step(ctx, page_id)
     return page_id
 
 
+def _record_step_due(row: PageRecord, action: NotifyAction | Exhausted | None, now) -> None:
+    """In the transition's own transaction: the step's notification is now owed (the outbox entry). If the
+    process dies before delivering it, the leader's sweep delivers it."""
+    row.step_notified = action is None
+    row.next_step_at = now + action.timeout if isinstance(action, NotifyAction) else None
+
+
+def _record_step_done(row: PageRecord) -> None:
+    row.step_notified = True
+    row.next_step_at = None
+
+
+def deliver_step(ctx: AppContext, page_id: int, *, wait: bool = True) -> bool:
+    """Deliver the notification owed for a page's current step, exactly once: DM the step's people (skipping
+    anyone this step already reached), say in the channel that it escalated or that the policy ran out, then
+    record it delivered with the step's deadline. Returns False if there was nothing to deliver (already done,
+    acknowledged, resolved) or another thread or process is delivering it."""
+    with store.delivery_claim(ctx.session, ctx.engine, page_id, wait=wait) as claim:
+        if claim is False:
+            return False
+        if claim is None:
+            with ctx.session() as s:
+                row = s.get(PageRecord, page_id)
+                snapshot = _delivery_snapshot(ctx, s, row)
+        else:
+            row = claim.get(PageRecord, page_id)
+            snapshot = _delivery_snapshot(ctx, claim, row)
+        if snapshot is None:
+            return False
+        policy, position, content, earlier, announce = snapshot
+        deadline = _deliver(ctx, page_id, policy, position, content, earlier, announce, exhausted=row.exhausted)
+        if claim is not None:
+            try:
+                row.step_notified, row.next_step_at = True, deadline
+                claim.add(row)
+                claim.commit()
+                return True
+            except DBAPIError:
+                try:
+                    claim.rollback()  # the connection died with the claim; record it below once the database is back
+                except DBAPIError:
+                    pass
+
+        def mark_delivered() -> None:
+            with ctx.session() as s:
+                fresh = store.lock_page(s, page_id)
+                if fresh is not None and (fresh.pass_number, fresh.step_index) == (position.pass_number,
+                                                                                    position.step_index):
+                    fresh.step_notified, fresh.next_step_at = True, deadline
+                    s.add(fresh)
+
+        _durably(f"page {page_id}: recording the delivery", mark_delivered)
+        return True
+
+
+# How long a process keeps trying to record what it already sent to Slack while the database is unreachable.
+RECORD_RETRY_SECONDS = 180.0
+
+
+def _durably(what: str, write: Callable[[], Any]) -> Any:
+    """Run a write that records something already done in Slack, retrying through a database outage: forgetting
+    a DM that went out would send it again (the sweep redelivers whatever is not recorded)."""
+    deadline = time.monotonic() + RECORD_RETRY_SECONDS
+    while True:
+        try:
+            return write()
+        except DBAPIError as exc:
+            if time.monotonic() > deadline:
+                raise
+            log.warning("%s: database unavailable (%s); retrying", what, exc.__class__.__name__)
+            time.sleep(0.5)  # short on purpose: the record must land before a new leader's sweep looks
+
+
+def _delivery_snapshot(ctx: AppContext, s, row: PageRecord | None):
+    """What a delivery needs, or None (and the owed flag cleared when nothing can be delivered)."""
+    if row is None or row.step_notified:
+        return None
+    if row.state not in store.OPEN_STATES:
+        _record_step_done(row)
+        s.add(row)
+        return None
+    policy = policy_named(ctx, row.policy)
+    if policy is None:
+        log.error("page %s: its escalation policy %r is no longer configured; not notifying", row.id, row.policy)
+        _record_step_done(row)
+        s.add(row)
+        return None
+    position = Position(pass_number=row.pass_number, step_index=row.step_index)
+    here = [n for n in store.notifications(s, row.id)
+            if (n.pass_number, n.step_index) == (position.pass_number, position.step_index)]
+    reached = {n.user_id for n in here if n.error is None}
+    # A DM started but never recorded: the process died while sending it. Slack is asked before sending again.
+    uncertain = {n.user_id for n in here if n.error == DM_IN_FLIGHT} - reached
+    last = (row.history or [{}])[-1]
+    return (policy, position, _content_from_dict(row.content, row.title), (reached, uncertain, bool(here)),
+            (position != Position(), last.get("actor")))
+
+
+def _deliver(ctx: AppContext, page_id: int, policy: EscalationPolicyConfig, position: Position, content: PageContent,
+             earlier: tuple[set[str], set[str]], announce: tuple[bool, str | None], *, exhausted: bool):
+    """Send what the step owes; returns the step's deadline (None when the policy ran out)."""
+    if exhausted:
+        text = messages.nobody_acknowledged_text(str(page_id), content.title, _policy_label(policy), policy.repeat)
+        # Said once: a delivery resumed after a crash looks in the channel first (there is no intent row to tell).
+        told = _channel_for(ctx, page_id)
+        if told is None or not _history_has(ctx, told, text):
+            told = _tell_channel(ctx, page_id, text, always=True)
+        # The policy's own channel hears it too: that is where the team that owns the policy looks.
+        if policy.channel and policy.channel != told and not _history_has(ctx, policy.channel, text):
+            _safe_call(ctx.slack.chat_postMessage, channel=policy.channel, text=text)
+        return None
+    action = escalation.action_at(policy, position)
+    if not isinstance(action, NotifyAction):
+        return None
+    reached, uncertain, resumed = earlier
+    users, rotation = resolve_target(ctx, action.target)
+    intents: dict[str, int] = {}
+    if not resumed:
+        # Intents first: from here on a crash leaves a trace, and whoever resumes checks Slack before re-sending.
+        intents = {u: _record_dm(ctx, page_id, action, rotation, u, utcnow(), None, None, None, error=DM_IN_FLIGHT)
+                   for u in users if u not in reached}
+    should_announce, actor = announce
+    if should_announce:
+        # The channel hears "escalated" once per step: a resumed delivery first looks whether it already did.
+        text = messages.escalation_text(str(page_id), content.title, action.target, actor)
+        if not resumed or not _channel_has(ctx, page_id, text):
+            _tell_channel(ctx, page_id, text)
+    return notify_step(ctx, page_id, policy, action, content, skip=reached, uncertain=uncertain, intents=intents,
+                       resolved=(users, rotation))
+
+
 def notify_step(ctx: AppContext, page_id: int, policy: EscalationPolicyConfig, action: NotifyAction,
-                content: PageContent) -> list[str]:
-    """DM everyone the step targets and schedule its timeout. Returns the users notified.
+                content: PageContent, *, skip: set[str] = frozenset(), uncertain: set[str] = frozenset(),
+                intents: dict[str, int] | None = None, resolved: tuple[list[str], str | None] | None = None):
+    """DM everyone the step targets (but `skip`, already reached) and schedule its timeout. Returns the step's
+    deadline. People in `uncertain` may have been DMed by a process that died before recording it: their DM
+    channel is checked first.
 
     When a DM fails because Slack is struggling (5xx, rate limits, connection errors, after the client's own
     retries), the step is retried shortly instead of escalating at once: a Slack blip must not rush a page through
     every step to "nobody acknowledged". When there is nobody to notify (an empty rotation, an unknown user), the
     page moves on almost at once."""
-    users, rotation = resolve_target(ctx, action.target)
+    users, rotation = resolved or resolve_target(ctx, action.target)
     now = utcnow()
-    notified, transient = _send_page_dms(ctx, page_id, policy, action, content, users, rotation, now)
+    already = [u for u in users if u in skip]
+    notified, transient = _send_page_dms(ctx, page_id, policy, action, content,
+                                         [u for u in users if u not in skip], rotation, now, uncertain=uncertain,
+                                         intents=intents or {})
+    notified = already + notified
     scheduler = ctx.services.get("scheduler")
     delay = action.timeout if (notified or transient) else timedelta(seconds=1)
     if scheduler is not None:
@@ -142,7 +284,7 @@ def notify_step(ctx: AppContext, page_id: int, policy: EscalationPolicyConfig, a
     elif not notified:
         _tell_channel(ctx, page_id, f":warning: Page `{page_id}`: nobody could be notified for "
                       f"{action.target.describe()}; moving to the next step.")
-    return notified
+    return now + delay
 
 
 RETRY_DELAY = timedelta(seconds=30)
@@ -154,11 +296,30 @@ def retry_job_id(page_id: int) -> str:
     return f"page:{page_id}:retry"
 
 
+# `error` of a notification row written just before the DM is sent and replaced by the outcome right after: the
+# intent, so a process dying in between leaves a trace for whoever delivers the step next.
+DM_IN_FLIGHT = "in flight"
+
+
 def _send_page_dms(ctx: AppContext, page_id: int, policy: EscalationPolicyConfig, action: NotifyAction,
-                   content: PageContent, users: list[str], rotation: str | None, now) -> tuple[list[str], list[str]]:
-    """DM each user; record every attempt. Returns (notified, failed for a transient reason)."""
+                   content: PageContent, users: list[str], rotation: str | None, now, *,
+                   uncertain: set[str] = frozenset(), intents: dict[str, int] | None = None
+                   ) -> tuple[list[str], list[str]]:
+    """DM each user; record every attempt (intent first, then the outcome). Returns (notified, failed for a
+    transient reason)."""
     notified, transient = [], []
     for user in users:
+        if user in uncertain:
+            found = _find_sent_dm(ctx, page_id, action.position, user)
+            if found is not None:
+                _durably(f"page {page_id}: recording the DM to {user}",
+                         lambda user=user, found=found: _record_dm(ctx, page_id, action, rotation, user, now,
+                                                                   None, *found))
+                notified.append(user)
+                continue
+        # Without the intent recorded nothing is sent: the sweep delivers this step once the database is back.
+        intent_id = (intents or {}).get(user) or _record_dm(ctx, page_id, action, rotation, user, now, None, None,
+                                                            None, error=DM_IN_FLIGHT)
         msg = messages.page_message(str(page_id), content, policy_name=_policy_label(policy),
                                     position=action.position, total_steps=len(policy.steps), repeat=policy.repeat,
                                     target=action.target)
@@ -172,14 +333,64 @@ def _send_page_dms(ctx: AppContext, page_id: int, policy: EscalationPolicyConfig
             if _is_transient(exc):
                 transient.append(user)
             log.warning("page %s: could not DM %s: %s", page_id, user, error)
-        with ctx.session() as s:
-            s.add(PageNotification(page_id=page_id, user_id=user, rotation=rotation, channel_id=channel,
-                                   message_ts=ts, pass_number=action.position.pass_number,
-                                   step_index=action.position.step_index, at=now, error=error))
-            if error is None:
-                s.add(BurdenRecord(user_id=user, rotation=rotation, at=now, page_id=page_id, kind="page",
-                                   weight=page_burden(now, _member_zone(ctx, user, rotation))))
+        _durably(f"page {page_id}: recording the DM to {user}",
+                 lambda user=user, channel=channel, ts=ts, error=error, intent_id=intent_id: _record_dm(
+                     ctx, page_id, action, rotation, user, now, intent_id, channel, ts, error=error))
     return notified, transient
+
+
+def _record_dm(ctx: AppContext, page_id: int, action: NotifyAction, rotation: str | None, user: str, now,
+               row_id: int | None, channel: str | None, ts: str | None, *, error: str | None = None) -> int:
+    """Write (or, with `row_id`, complete) a notification row; a delivered DM also adds to the person's burden."""
+    with ctx.session() as s:
+        row = s.get(PageNotification, row_id) if row_id is not None else None
+        if row is None:
+            row = PageNotification(page_id=page_id, user_id=user, rotation=rotation,
+                                   pass_number=action.position.pass_number, step_index=action.position.step_index,
+                                   at=now)
+        elif row.error is None:
+            return row.id  # already completed (a retried write that had landed)
+        row.channel_id, row.message_ts, row.error = channel, ts, error
+        s.add(row)
+        if error is None:
+            s.add(BurdenRecord(user_id=user, rotation=rotation, at=now, page_id=page_id, kind="page",
+                               weight=page_burden(now, _member_zone(ctx, user, rotation))))
+        s.flush()
+        return row.id
+
+
+def _channel_has(ctx: AppContext, page_id: int, text: str) -> bool:
+    """Whether the page's channel already shows `text` from us (recent history); False when Slack can't say."""
+    channel = _channel_for(ctx, page_id)
+    return channel is not None and _history_has(ctx, channel, text)
+
+
+def _history_has(ctx: AppContext, channel: str, text: str) -> bool:
+    try:
+        history = ctx.slack.conversations_history(channel=channel, limit=100)
+    except Exception as exc:  # noqa: BLE001
+        log.warning("could not read the history of %s: %s", channel, _err(exc))
+        return False
+    return any(m.get("text") == text for m in history.get("messages") or [])
+
+
+def _find_sent_dm(ctx: AppContext, page_id: int, position: Position, user: str) -> tuple[str, str] | None:
+    """(channel, ts) of this step's DM to `user` if Slack has it, else None (also when Slack can't tell us: then
+    the DM is sent again, as a duplicate page beats a lost one)."""
+    block_id = messages.page_action_block_id(str(page_id), position)
+    try:
+        channel = ctx.slack.conversations_open(users=user)["channel"]["id"]
+        history = ctx.slack.conversations_history(channel=channel, limit=50)
+    except Exception as exc:  # noqa: BLE001 - e.g. missing_scope (im:history)
+        log.warning("page %s: could not check whether %s was already DMed: %s", page_id, user, _err(exc))
+        return None
+    for message in history.get("messages") or []:
+        blocks = message.get("blocks") or []
+        if isinstance(blocks, str):
+            blocks = json.loads(blocks)
+        if any(isinstance(b, dict) and b.get("block_id") == block_id for b in blocks):
+            return channel, message["ts"]
+    return None
 
 
 def _is_transient(exc: Exception) -> bool:
@@ -236,6 +447,27 @@ def on_step_timeout(ctx: AppContext, page_id: int, pass_number: int, step_index:
     _escalate(ctx, page_id, actor=None, expected=Position(pass_number=pass_number, step_index=step_index))
 
 
+def sweep_due(ctx: AppContext, now=None) -> int:
+    """The leader's sweep: the page rows say which steps are owed or timed out, whatever happened to the jobs.
+    Deliveries in progress elsewhere are skipped (their claim is held); a timed-out step is escalated through the
+    same locked transition as its job, so whichever runs first wins and the other is a no-op. Returns the number
+    of pages acted on."""
+    now = now or utcnow()
+    with ctx.session() as s:
+        due = store.due_pages(s, now)
+    acted = 0
+    for page_id, pass_number, step_index, delivered in due:
+        try:
+            if not delivered:
+                acted += deliver_step(ctx, page_id, wait=False)
+            else:
+                on_step_timeout(ctx, page_id, pass_number, step_index)
+                acted += 1
+        except Exception:  # noqa: BLE001 - one bad page must not hold up the others; the next sweep retries it
+            log.exception("sweep: page %s failed", page_id)
+    return acted
+
+
 def escalate(ctx: AppContext, page_id: int, actor: str, expected: Position | None) -> str:
     """Someone pressed Escalate. Returns what happened, for the person who clicked."""
     return _escalate(ctx, page_id, actor=actor, expected=expected)
@@ -249,23 +481,19 @@ def _escalate(ctx: AppContext, page_id: int, *, actor: str | None, expected: Pos
         policy = policy_named(ctx, row.policy)
         if policy is None:
             return f"page {page_id}: its escalation policy {row.policy!r} is no longer configured"
-        result = escalation.escalate(store.to_page(row), policy, utcnow(), actor=actor, expected=expected)
+        now = utcnow()
+        result = escalation.escalate(store.to_page(row), policy, now, actor=actor, expected=expected)
         if result.changed:
             store.apply_page(row, result.page)
+            # The next step's notification is owed from this commit on, whatever happens to this process.
+            _record_step_due(row, result.action, now)
             s.add(row)
-        content = _content_from_dict(row.content, row.title)
     if not result.changed:
         return result.message
-    if isinstance(result.action, NotifyAction):
-        _tell_channel(ctx, page_id, messages.escalation_text(str(page_id), content.title, result.action.target, actor))
-        notify_step(ctx, page_id, policy, result.action, content)
-    elif isinstance(result.action, Exhausted):
-        text = messages.nobody_acknowledged_text(str(page_id), content.title, _policy_label(policy),
-                                                 result.action.passes)
-        told = _tell_channel(ctx, page_id, text, always=True)
-        # The policy's own channel hears it too: that is where the team that owns the policy looks.
-        if policy.channel and policy.channel != told:
-            _safe_call(ctx.slack.chat_postMessage, channel=policy.channel, text=text)
+    scheduler = ctx.services.get("scheduler")
+    if scheduler is not None:
+        scheduler.cancel(retry_job_id(page_id))  # a retry of the previous step has nothing left to do
+    deliver_step(ctx, page_id)
     return result.message
 
 
@@ -282,6 +510,7 @@ def acknowledge(ctx: AppContext, page_id: int, user: str) -> tuple[bool, str]:
         if result.changed:
             store.apply_page(row, result.page)
             row.acknowledged_at = utcnow()
+            _record_step_done(row)
             s.add(row)
             _acknowledge_incident(s, row)
         content = _content_from_dict(row.content, row.title)
@@ -310,6 +539,7 @@ def resolve(ctx: AppContext, page_id: int, *, actor: str | None, note: str = "",
         if result.changed:
             store.apply_page(row, result.page)
             row.resolved_at = utcnow()
+            _record_step_done(row)
             s.add(row)
         content = _content_from_dict(row.content, row.title)
         policy = policy_named(ctx, row.policy)
@@ -359,6 +589,16 @@ def _close_dms(ctx: AppContext, page_id: int, content: PageContent, status_text:
 def _tell_channel(ctx: AppContext, page_id: int, text: str, *, always: bool = False) -> str | None:
     """Post in the page's channel (the incident channel, else the /page channel or the policy channel, else the
     fallback channel). Returns the channel used."""
+    channel = _channel_for(ctx, page_id)
+    if channel is None:
+        if always:
+            log.error("page %s: %s (no channel configured to say it in)", page_id, text)
+        return None
+    _safe_call(ctx.slack.chat_postMessage, channel=channel, text=text)
+    return channel
+
+
+def _channel_for(ctx: AppContext, page_id: int) -> str | None:
     with ctx.session() as s:
         row = s.get(PageRecord, page_id)
         channel = row.channel_id if row else None
@@ -367,14 +607,7 @@ def _tell_channel(ctx: AppContext, page_id: int, text: str, *, always: bool = Fa
 
             incident = s.get(Incident, row.incident_id)
             channel = (incident.channel_id if incident else None) or channel
-    if channel is None:
-        channel = ctx.config.webhooks.fallback_channel
-    if channel is None:
-        if always:
-            log.error("page %s: %s (no channel configured to say it in)", page_id, text)
-        return None
-    _safe_call(ctx.slack.chat_postMessage, channel=channel, text=text)
-    return channel
+    return channel or ctx.config.webhooks.fallback_channel
 
 
 def _safe_call(fn, **kwargs) -> Any:

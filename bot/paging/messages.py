@@ -14,9 +14,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
+from bot.core.mentions import is_user_id, mention_user
+from bot.core.slack_dates import slack_date
 from bot.paging.alerts import Alert, AlertGroup
 from bot.paging.config import NotifyTarget
 from bot.paging.escalation import Position
@@ -37,7 +39,6 @@ URL_LIMIT = 3000
 FALLBACK_TEXT_LIMIT = 3000
 UNROUTED_LIST_LIMIT = 10
 
-_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _PARTIAL_ENTITY = re.compile(r"&[a-z]{0,4}$")
 
 
@@ -64,8 +65,8 @@ def _clip(text: str, limit: int) -> str:
 
 def user_mention(user_id: str | None) -> str:
     """`<@U123>` for a real Slack user id (from Slack's own payloads); anything else is shown, escaped, as text."""
-    if user_id and _USER_ID.match(user_id):
-        return f"<@{user_id}>"
+    if is_user_id(user_id):
+        return mention_user(user_id)
     return safe_line(user_id or "someone", 80)
 
 
@@ -168,10 +169,7 @@ def _content_blocks(page_id: str, content: PageContent, context_bits: Sequence[s
         blocks.append(_context("Labels: " + text))
     bits = [f"Page `{safe_line(page_id, 80)}`", *context_bits]
     if content.started_at:
-        # Slack renders <!date^…> in each reader's own time zone; the fallback is UTC.
-        ts = int(content.started_at.timestamp())
-        fallback = content.started_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-        bits.append(f"started <!date^{ts}^{{date_short_pretty}} {{time}}|{fallback}>")
+        bits.append(f"started {slack_date(content.started_at)}")
     blocks.append(_context(" · ".join(bits)))
     return blocks
 

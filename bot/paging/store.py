@@ -3,9 +3,12 @@ people clicking at once (or a button and a timer) are applied one after the othe
 
 from __future__ import annotations
 
+import threading
+from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable, Iterator
 
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from bot.paging.escalation import HistoryEntry, Page, PageState, Position
@@ -51,3 +54,58 @@ def notifications(session: Session, page_id: int) -> list[PageNotification]:
 def open_pages_for_alert(session: Session, alert_key: str) -> list[PageRecord]:
     return list(session.exec(select(PageRecord).where(PageRecord.alert_key == alert_key,
                                                       PageRecord.state != "resolved")))
+
+
+OPEN_STATES = ("triggered", "escalated")
+
+
+def due_pages(session: Session, now: datetime) -> list[tuple[int, int, int, bool]]:
+    """Open pages with work due: a step recorded but not delivered, or a step whose timeout has passed.
+    Returns (page id, pass, step, step delivered)."""
+    rows = session.exec(
+        select(PageRecord.id, PageRecord.pass_number, PageRecord.step_index, PageRecord.step_notified)
+        .where(col(PageRecord.state).in_(OPEN_STATES),
+               or_(col(PageRecord.step_notified).is_(False),
+                   (col(PageRecord.exhausted).is_(False)) & (col(PageRecord.next_step_at) <= now)))
+        .order_by(col(PageRecord.id)))
+    return [(r[0], r[1], r[2], bool(r[3])) for r in rows]
+
+
+# Deliveries claimed in this process, for SQLite (one process per database file, and no row locks).
+_local_claims: set[tuple[int, int]] = set()
+_local_claims_changed = threading.Condition()
+
+
+@contextmanager
+def delivery_claim(session_factory: Callable[[], Any], engine, page_id: int, *,
+                   wait: bool) -> Iterator[Session | None | bool]:
+    """Exclusive right to deliver a page's current step, held for the whole delivery.
+
+    On PostgreSQL it is the page row locked FOR NO KEY UPDATE in a session kept open during the delivery (yielded;
+    its commit records the delivery): a process that dies mid-delivery drops the lock with its connection, and
+    the sweep (SKIP LOCKED) never waits on a delivery in progress. Notification rows can still be inserted
+    meanwhile, as their foreign key only needs a KEY SHARE lock. On SQLite it is an in-process claim (yields
+    None; the caller uses short sessions, as a long SQLite transaction would block every writer). Yields False
+    when `wait` is false and someone else is delivering."""
+    if engine.dialect.name == "postgresql":
+        with session_factory() as s:
+            row = s.exec(select(PageRecord).where(PageRecord.id == page_id)
+                         .with_for_update(key_share=True, skip_locked=not wait)).first()
+            yield s if row is not None else False
+        return
+    key = (id(engine), page_id)
+    with _local_claims_changed:
+        while key in _local_claims and wait:
+            _local_claims_changed.wait()
+        claimed = key not in _local_claims
+        if claimed:
+            _local_claims.add(key)
+    if not claimed:
+        yield False
+        return
+    try:
+        yield None
+    finally:
+        with _local_claims_changed:
+            _local_claims.discard(key)
+            _local_claims_changed.notify_all()

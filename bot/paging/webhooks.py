@@ -9,12 +9,15 @@ from __future__ import annotations
 import logging
 import threading
 
+from sqlalchemy.exc import DataError, DBAPIError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from bot.context import AppContext
+from bot.http.database import database_unavailable_response, is_database_unavailable
+from bot.http.webhook_body import WebhookRefused, read_webhook_json
 from bot.paging import intake
 from bot.paging.alerts import PayloadError
 
@@ -27,11 +30,23 @@ def routes(ctx: AppContext) -> list[Route]:
             problem = intake.check_token(ctx, request.headers.get("authorization"))
             if problem:
                 return JSONResponse({"error": problem}, status_code=401)
-            body = await request.body()
+            try:
+                body, _parsed = await read_webhook_json(request, ctx.settings.webhook_max_body_bytes)
+            except WebhookRefused as refused:
+                return refused.response
             try:
                 counts = await run_in_threadpool(intake.receive, ctx, body, source)
             except PayloadError as exc:
                 return JSONResponse({"error": str(exc)}, status_code=400)
+            except (DataError, OverflowError) as exc:
+                # A value the database or the date arithmetic cannot hold (numbers >= 2**31, year 9999 + a step).
+                log.info("%s webhook refused: value out of range (%s)", source, exc.__class__.__name__)
+                return JSONResponse({"error": "a value in the payload is out of range"}, status_code=400)
+            except DBAPIError as exc:
+                if not is_database_unavailable(exc):
+                    raise
+                log.warning("%s webhook: database unreachable; asking the sender to retry", source)
+                return database_unavailable_response()
             if counts["new"]:
                 start_processing(ctx)
             return JSONResponse({"ok": True, **counts})

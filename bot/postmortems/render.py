@@ -12,7 +12,6 @@ colons, quotes, `#`, newlines or emoji always round-trip through `yaml.safe_load
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,12 +22,15 @@ from urllib.parse import quote
 import jinja2
 import yaml
 
+from bot.core import durations
+from bot.core.slugs import slugify
 from bot.postmortems.config import PostmortemsConfig
 from bot.postmortems.facts import PostmortemFacts, as_utc
 
 PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts" / "postmortem"
 DEFAULT_TEMPLATE = PROMPTS_DIR / "postmortem.md.j2"
 DRAFT_MARKER = "> _Draft text, generated; review before publishing._"
+SLUG_MAX_LENGTH = 60
 
 
 @dataclass(frozen=True)
@@ -86,15 +88,9 @@ def normalise_narrative(narrative: Mapping[str, str] | None) -> dict[str, str]:
     return out
 
 
-def slug(title: str, max_length: int = 60) -> str:
-    """File-name-safe slug: ASCII lowercase words joined by '-', cut at a word boundary; `incident` if nothing is left."""
-    text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii")
-    text = re.sub(r"['`]", "", text.lower())  # "don't" -> "dont", not "don-t"
-    text = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
-    if len(text) > max_length:
-        cut = text.rfind("-", 0, max_length + 1)
-        text = text[: cut if cut > 0 else max_length].strip("-")
-    return text or "incident"
+def slug(title: str, max_length: int = SLUG_MAX_LENGTH) -> str:
+    """The document's file-name slug: `bot.core.slugs.slugify` within 60 characters, `incident` if nothing is left."""
+    return slugify(title, max_length, fallback="incident")
 
 
 def _reference_time(facts: PostmortemFacts) -> datetime:
@@ -121,21 +117,17 @@ def document_path(config: PostmortemsConfig, facts: PostmortemFacts) -> str:
     return "/".join(parts)
 
 
-def format_duration(value: timedelta | None) -> str | None:
-    """`1h 23m`, `2d 4h 0m`, `45s`; None for unknown or negative spans."""
+def span_text(value: timedelta | None) -> str | None:
+    """A span in the one display style (`1h 23m`, `bot.core.durations`); None when unknown or negative (clock skew
+    between Slack and the database must not put a minus sign in a postmortem)."""
     if value is None or value < timedelta(0):
         return None
-    seconds = int(value.total_seconds())
-    if seconds < 60:
-        return f"{seconds}s"
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes = rest // 60
-    if days:
-        return f"{days}d {hours}h {minutes}m"
-    if hours:
-        return f"{hours}h {minutes}m"
-    return f"{minutes}m"
+    return durations.format_duration(value)
+
+
+# `bot.llm.narrative` imports this module's old name (same contract: None for unknown or negative); the alias goes
+# when narrative imports `span_text`.
+format_duration = span_text
 
 
 def _span(start: datetime | None, end: datetime | None) -> timedelta | None:
@@ -200,7 +192,7 @@ def front_matter(facts: PostmortemFacts) -> dict[str, Any]:
         "detected_at": _iso(facts.detected_at),
         "mitigated_at": _iso(facts.mitigated_at),
         "resolved_at": _iso(facts.resolved_at),
-        "duration": format_duration(total),
+        "duration": span_text(total),
         "duration_seconds": int(total.total_seconds()) if total is not None and total >= timedelta(0) else None,
         "services": list(facts.services),
         "responders": {str(role): [str(n) for n in names] for role, names in facts.responders.items()},
@@ -239,10 +231,10 @@ def render_markdown(
     tmpl = env.get_template(template_path.name)
     sections = {s.key: {"title": s.title, "hint": s.hint, "prompt": s.prompt, "draft": drafts.get(s.key)} for s in SECTIONS}
     durations = {
-        "total": format_duration(_span(facts.started_at, facts.resolved_at or facts.mitigated_at)),
-        "to_detect": format_duration(_span(facts.started_at, facts.detected_at)),
-        "to_mitigate": format_duration(_span(facts.started_at, facts.mitigated_at)),
-        "to_resolve": format_duration(_span(facts.started_at, facts.resolved_at)),
+        "total": span_text(_span(facts.started_at, facts.resolved_at or facts.mitigated_at)),
+        "to_detect": span_text(_span(facts.started_at, facts.detected_at)),
+        "to_mitigate": span_text(_span(facts.started_at, facts.mitigated_at)),
+        "to_resolve": span_text(_span(facts.started_at, facts.resolved_at)),
     }
     text = tmpl.render(
         front_matter=yaml.safe_dump(front_matter(facts), sort_keys=False, allow_unicode=True, width=10_000),

@@ -28,6 +28,7 @@ from bot.context import AppContext
 from bot.incidents import service as incidents
 from bot.incidents.flows import slack_error
 from bot.incidents.messages import incident_label
+from bot.incidents.visibility import announcement_allowed
 from bot.postmortems.facts import PostmortemFacts
 from bot.postmortems.linter import Finding, lint
 from bot.postmortems.publishing import PublishError, PublishResult, publish
@@ -266,7 +267,7 @@ def announce_published(ctx: AppContext, incident_id: int, result: PublishResult,
     targets = []
     if incident.channel_id:
         targets.append({"channel": incident.channel_id})
-    if incident.announcement_channel and incident.announcement_ts:
+    if announcement_allowed(ctx.config, incident):  # a private incident: its own announcements channel only
         targets.append({"channel": incident.announcement_channel, "thread_ts": incident.announcement_ts})
     for target in targets:
         try:

@@ -189,6 +189,37 @@ def explain(rotation_name: str, at_text: str, fmt: str, config_path: str) -> Non
         click.echo(result.render())
 
 
+@click.group(name="report")
+def report() -> None:
+    """On-call reports (`firewatch report health`)."""
+
+
+@report.command()
+@rotation_option
+@click.option("--period", required=True, help="A quarter like 2027-Q1 or a month like 2027-03.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--chart", "chart_path", type=click.Path(dir_okay=False, path_type=str), default=None,
+              help="PNG chart to write (default: ./health-<rotation>-<period>.png).")
+@config_option
+def health(rotation_name: str, period: str, fmt: str, chart_path: str | None, config_path: str) -> None:
+    """Per person: shifts, night/weekend/holiday hours, longest streak, burden vs share; table or JSON, and a PNG."""
+    from bot.rotations.health import health_report, parse_period
+
+    try:
+        start, end = parse_period(period)
+    except ValueError as exc:
+        _fail(f"--period: {exc}")
+    rotation = _load_rotation(config_path, rotation_name)
+    result = _plan(rotation, start, end)
+    result_report = health_report(result, start, end, period)
+    chart = result_report.chart_png(chart_path or f"health-{rotation.name}-{period}.png")
+    if fmt == "json":
+        click.echo(json.dumps(result_report.as_dict() | {"chart": str(chart)}, indent=2))
+    else:
+        click.echo(result_report.render())
+        click.echo(f"chart: {chart}")
+
+
 def main() -> None:  # pragma: no cover - convenience for `python -m bot.rotations.cli`
     schedule()
 

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from bot.core import durations
 from bot.slack_ids import ChannelId, UserGroupId, UserId
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -84,12 +85,8 @@ def parse_length(value: str) -> tuple[int, str]:
 
 
 def parse_duration(value: str) -> timedelta:
-    """Parse a duration like 2w, 14d, 36h (used for the published horizon)."""
-    match = _LENGTH.match(str(value))
-    if not match or int(match.group(1)) <= 0:
-        raise ValueError(f"{value!r} is not a valid duration; use e.g. 2w, 14d or 48h")
-    count, unit = int(match.group(1)), match.group(2)
-    return timedelta(hours=count) if unit == "h" else timedelta(days=count * (7 if unit == "w" else 1))
+    """The published horizon (2w, 14d, 36h, 1w 3d): the one duration grammar of `bot.core.durations`."""
+    return durations.parse_duration(str(value))
 
 
 def _parse_moment(value: Any) -> Any:
@@ -279,6 +276,30 @@ class WeightsConfig(StrictModel):
         return value
 
 
+class ShiftsInWindow(StrictModel):
+    """`rules.max_shifts_in_window`: at most `shifts` shifts starting within any `window` (a duration)."""
+
+    shifts: int
+    window: str
+
+    @field_validator("shifts")
+    @classmethod
+    def _positive(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError(f"shifts must be 1 or more (got {value})")
+        return value
+
+    @field_validator("window", mode="before")
+    @classmethod
+    def _window(cls, value: Any) -> str:
+        parse_duration(str(value))
+        return str(value).strip()
+
+    @property
+    def window_delta(self) -> timedelta:
+        return parse_duration(self.window)
+
+
 class RulesConfig(StrictModel):
     min_rest_shifts: int = 1
     night: str = "22:00-07:00"  # in each member's own time zone
@@ -286,6 +307,11 @@ class RulesConfig(StrictModel):
     senior_in_every_pair: bool = False
     pto_reduces_share: bool = False  # default: PTO does not reduce the share; the debt is paid later
     secondary_weight: float = 0.5  # a secondary shift counts this fraction of its burden
+    # "optimal": CP-SAT plans each 13-week block at once; "greedy": shift by shift (also the fallback).
+    planner: Literal["optimal", "greedy"] = "optimal"
+    solver_time_budget: str = "5s"  # wall-clock budget per plan; past it the greedy planner finishes the job
+    max_shifts_in_window: ShiftsInWindow | None = None  # e.g. {shifts: 2, window: 7d}
+    no_back_to_back: bool = False  # never the same person on two consecutive shifts (even with min_rest 0)
 
     @field_validator("min_rest_shifts")
     @classmethod
@@ -312,6 +338,16 @@ class RulesConfig(StrictModel):
         if value < 0:
             raise ValueError(f"secondary_weight must not be negative (got {value})")
         return value
+
+    @field_validator("solver_time_budget", mode="before")
+    @classmethod
+    def _budget(cls, value: Any) -> str:
+        parse_duration(str(value))
+        return str(value).strip()
+
+    @property
+    def solver_seconds(self) -> float:
+        return parse_duration(self.solver_time_budget).total_seconds()
 
     @property
     def night_window(self) -> tuple[time, time]:

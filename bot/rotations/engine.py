@@ -1,6 +1,10 @@
 """The fair on-call planner.
 
-`plan()` walks the rotation's shift grid in time order and, for every shift, picks a person:
+With `rules.planner: optimal` (the default) each block of about 13 weeks, aligned on the rotation's anchor, is
+solved at once by `bot.rotations.optimizer` (CP-SAT), starting from the greedy plan described below; a block the
+solver cannot do within the rules or its time budget is planned greedily, and `Plan.planner` says so.
+
+The greedy planner walks the rotation's shift grid in time order and, for every shift, picks a person:
 
 1. Hard constraints first: on the rotation at that time (joined/left), not unavailable, at least
    `rules.min_rest_shifts` grid shifts off between two shifts, secondary differs from primary, and with
@@ -20,6 +24,9 @@ beyond the horizon) is followed wherever that costs little fairness, so re-plann
 
 from __future__ import annotations
 
+import copy
+import math
+import time
 from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
@@ -41,6 +48,7 @@ from bot.rotations.models import (
     Swap,
     Violation,
 )
+from bot.rotations.optimizer import BlockProblem, solve_block
 from bot.rotations.timeline import UTC, ShiftGrid, Slot, overlaps, subtract, to_aware
 
 # How much fairness (in units of the shift's own weight) we give up to keep the previously planned person.
@@ -48,6 +56,14 @@ STABILITY_TOLERANCE = 1.0
 # Severity of constraint breaches when nobody is eligible and the least-bad person must be picked.
 _SEVERITY = {"same_person": 1000, "not_member": 100, "unavailable": 10, "rest": 3, "seniority": 2}
 _NEVER = -10**9
+# The optimising planner solves the grid in blocks of about 13 weeks, aligned on the rotation's own anchor, so
+# the plan of a date never depends on the window asked for (each block sees only the blocks before it).
+BLOCK_DAYS = 91
+# Deterministic effort per block: budget / this. CP-SAT's deterministic second was ~5 wall seconds on the 2-core
+# build machine, and a year is 5 blocks, so a year fits the wall-clock budget with room to spare.
+BLOCK_EFFORT_SHARE = 30
+GREEDY = "greedy"
+OPTIMAL = "optimal (CP-SAT)"
 
 
 @dataclass
@@ -80,6 +96,7 @@ class Plan:
     ledger: dict[str, MemberLedger]
     decisions: list[Decision] = field(default_factory=list)
     heaviest_shift: float = 0.0  # heaviest single primary shift weight seen (fairness unit)
+    planner: str = GREEDY  # which planner produced the planned shifts, in words (explain and fairness output)
 
     def on_call(self, at: datetime, role: str = PRIMARY) -> Shift | None:
         return on_call_at(self.shifts, at, role)
@@ -189,6 +206,7 @@ def plan(
     extra_burden: Sequence[BurdenEvent] = (),
     previous: Sequence[Shift] = (),
     explain_at: datetime | None = None,
+    planner: str | None = None,
 ) -> Plan:
     """Plan the shifts of `rotation` overlapping [start, end) (dates are midnight in the rotation's zone).
 
@@ -199,8 +217,9 @@ def plan(
     - extra_burden: e.g. pages received, added to the ledger.
     - previous: the last published plan beyond the horizon; followed where it costs little fairness.
     - explain_at: record the decision for the shift(s) covering this instant in `Plan.decisions`.
+    - planner: "optimal" or "greedy"; default `rules.planner`.
     """
-    planner = _Planner(rotation, history, frozen, overrides, swaps, extra_burden, previous)
+    planner = _Planner(rotation, history, frozen, overrides, swaps, extra_burden, previous, planner)
     at = to_aware(explain_at, rotation.zone) if explain_at is not None else None
     return planner.run(to_aware(start, rotation.zone), to_aware(end, rotation.zone), at)
 
@@ -215,14 +234,22 @@ class _Planner:
         swaps: Sequence[Swap],
         extra_burden: Sequence[BurdenEvent],
         previous: Sequence[Shift],
+        mode: str | None = None,
     ):
         self.rotation = rotation
+        self.mode = mode or rotation.rules.planner
+        if self.mode not in ("optimal", "greedy"):
+            raise ValueError(f"planner must be 'optimal' or 'greedy', not {self.mode!r}")
         self.tz = rotation.zone
         self.grid = ShiftGrid(rotation)
         self.calc = BurdenCalculator(rotation.rules)
         self.members: dict[str, MemberConfig] = {m.user: m for m in rotation.members}
         self.order = sorted(self.members)  # stable iteration order
-        self.rest = rotation.rules.min_rest_shifts
+        self.rest = max(rotation.rules.min_rest_shifts, 1 if rotation.rules.no_back_to_back else 0)
+        window_rule = rotation.rules.max_shifts_in_window
+        # max_shifts_in_window as a count of consecutive grid slots (a 7d window of daily shifts: 7 slots).
+        self.window_slots = math.ceil(window_rule.window_delta / rotation.shift.step) if window_rule else 0
+        self.window_cap = window_rule.shifts if window_rule else 0
         self.roles = ROLES if rotation.secondary else (PRIMARY,)
         self.pair_senior = rotation.secondary and rotation.rules.senior_in_every_pair
         self.secondary_factor = rotation.rules.secondary_weight
@@ -383,6 +410,15 @@ class _Planner:
                 when = self.grid.boundary(near[0]).astimezone(self.tz).strftime("%Y-%m-%d %H:%M %Z")
                 reasons.append(("rest", f"needs rest: on call in the shift starting {when} "
                                         f"(min_rest_shifts={self.rest})"))
+        if self.window_slots:
+            slots = self.occupied.get(user) or {}
+            taken_near = {j for j in range(k - self.window_slots + 1, k + self.window_slots)
+                          if j != k and (j in slots or (extra and j in extra.get(user, ())))}
+            for a in range(k - self.window_slots + 1, k + 1):
+                if sum(1 for j in taken_near if a <= j < a + self.window_slots) >= self.window_cap:
+                    reasons.append(("rest", f"already has {self.window_cap} shift(s) within "
+                                            f"{self.rotation.rules.max_shifts_in_window.window}"))
+                    break
         return reasons
 
     def _senior_ok(self, primary: str | None, secondary: str | None) -> bool:
@@ -404,14 +440,7 @@ class _Planner:
         entries: list[tuple[datetime, int, object]] = [(s.start, 0, s) for s in self.fixed]
         entries += [(e.at, 1, e) for e in self.events]
         entries.sort(key=lambda t: (t[0], t[1]))
-        cursor = 0
-
-        def book_until(limit: datetime) -> None:
-            nonlocal cursor
-            while cursor < len(entries) and entries[cursor][0] < limit:
-                item = entries[cursor][2]
-                self._book(item) if isinstance(item, Shift) else self._book_event(item)  # type: ignore[arg-type]
-                cursor += 1
+        self._entries, self._cursor = entries, 0
 
         for s in self.fixed:  # published shifts that now break a constraint (e.g. PTO added later)
             if s.source == "frozen" and s.user in self.members and s.end > plan_from:
@@ -421,17 +450,189 @@ class _Planner:
         # Pieces to plan per slot, computed up front so the lookahead can see what later slots need.
         self._pieces_cache: dict[int, dict[str, list[tuple[datetime, datetime]]]] = {}
         self._slots = {slot.index: slot for slot in slots}
-        for slot in slots:
-            book_until(slot.start)
-            if explain_slot == slot.index:
-                self._record_fixed_decisions(slot, explain_at)
-            planned.extend(self._assign(slot, explain=(explain_slot == slot.index)))
-        book_until(slots[-1].end if slots else end)
+        block = self.block_size()
+        deadline = time.monotonic() + self.rotation.rules.solver_seconds
+        solved = greedy_blocks = 0
+        i = 0
+        while i < len(slots):
+            number = slots[i].index // block
+            group = [s for s in slots[i:i + block] if s.index // block == number]
+            solution = None
+            if self.mode == "optimal":
+                # The whole block is solved, also past `end`, so that the answer never depends on `end`.
+                for k in range(group[-1].index + 1, (number + 1) * block):
+                    self._slots.setdefault(k, self.grid.slot(k))
+                solution = self._solve_block([self._slots[k] for k in range(group[0].index, (number + 1) * block)],
+                                             deadline)
+                solved += solution is not None
+                greedy_blocks += solution is None
+            for slot in group:
+                self._book_until(slot.start)
+                if explain_slot == slot.index:
+                    self._record_fixed_decisions(slot, explain_at)
+                explain = explain_slot == slot.index
+                if solution is not None:
+                    planned.extend(self._apply(slot, solution, explain))
+                else:
+                    planned.extend(self._assign(slot, explain))
+            i += len(group)
+        self._book_until(slots[-1].end if slots else end)
 
         shifts = [s for s in self.fixed if s.source != "history" and s.end > start and s.start < end]
         shifts += planned
         shifts.sort(key=lambda s: (s.start, ROLES.index(s.role) if s.role in ROLES else 9))
-        return Plan(self.rotation, start, end, shifts, self.violations, self.ledger, self.decisions, self.heaviest)
+        result = Plan(self.rotation, start, end, shifts, self.violations, self.ledger, self.decisions, self.heaviest)
+        if self.mode == "optimal":
+            result.planner = OPTIMAL if not greedy_blocks else (
+                f"greedy for {greedy_blocks} of {solved + greedy_blocks} blocks (fallback: the solver found no "
+                f"plan within its time budget, or nobody could take a shift without breaking a rule)")
+        return result
+
+    def _book_until(self, limit: datetime) -> None:
+        while self._cursor < len(self._entries) and self._entries[self._cursor][0] < limit:
+            item = self._entries[self._cursor][2]
+            self._book(item) if isinstance(item, Shift) else self._book_event(item)  # type: ignore[arg-type]
+            self._cursor += 1
+
+    # -- optimising planner ------------------------------------------------------------------------------
+
+    def block_size(self) -> int:
+        """Slots per optimisation block: about 13 weeks, at least 8 shifts."""
+        return max(8, round(timedelta(days=BLOCK_DAYS) / self.rotation.shift.step))
+
+    def _solve_block(self, block: list[Slot], deadline: float) -> dict[tuple[int, str], str] | None:
+        """Describe the block to the solver and return {(slot, role): user}, or None to plan it greedily."""
+        remaining = deadline - time.monotonic()
+        if remaining <= 0.05 or not block:
+            return None
+        indices = {s.index for s in block}
+        needs: list[tuple[int, str]] = []
+        eligible: dict[tuple[int, str], list[str]] = {}
+        weight: dict[tuple[int, str, str], float] = {}
+        share: dict[tuple[int, str], dict[str, float]] = {}
+        previous: dict[tuple[int, str], str] = {}
+        balanced: set[str] = set()
+        unit = 0.0
+        for slot in block:
+            k = slot.index
+            pieces = self._pieces(k)
+            needed = [r for r in self.roles if pieces.get(r)]
+            taken = {r: u for r in self.roles if (u := self._fixed_user(slot, r)) is not None and r not in needed}
+            for role in needed:
+                partner = taken.get(SECONDARY if role == PRIMARY else PRIMARY)
+                options = [u for u in self.order if not self._reasons(u, role, k, pieces[role], taken) and (
+                    self._senior_ok(u, partner) if role == PRIMARY else self._senior_ok(partner, u))]
+                if not options:
+                    return None  # nobody eligible: the greedy planner picks the least-bad and records why
+                needs.append((k, role))
+                eligible[(k, role)] = options
+                factor = self.secondary_factor if role == SECONDARY else 1.0
+                for user in options:
+                    weight[(k, role, user)] = factor * sum(
+                        self._weight_for(user, a, b).weight for a, b in pieces[role])
+                lo, hi = pieces[role][0][0], pieces[role][-1][1]
+                caps = {u: self._capacity(u, lo, hi) for u in self.order}
+                total = sum(caps.values())
+                share[(k, role)] = {u: c / total for u, c in caps.items() if c > 0} if total > 0 else {}
+                balanced.update(u for u, c in caps.items() if c > 0)
+                if (prev := self.previous.get((role, pieces[role][0][0]))) in options:
+                    previous[(k, role)] = prev
+                if role == PRIMARY:
+                    unit = max(unit, self._reference_weight(k, role))
+        if not needs:
+            return {}  # everything in the block is already fixed (published shifts, overrides)
+        offset = self._offset_at(block[-1].end)
+        step = max(1, len(block) // 4)
+        checkpoints = {slot.index: self._offset_at(slot.end) for slot in block[step - 1:-1:step]}
+        busy = {u: {j for j in slots if j not in indices} for u, slots in self.occupied.items()}
+        hint = self._greedy_hint(block)
+        problem = BlockProblem(
+            needs=needs, eligible=eligible, weight=weight, share=share, offset=offset, balanced=balanced,
+            seniors={u for u in self.order if self._is_senior(u)}, pair_senior=bool(self.pair_senior),
+            rest=self.rest, busy=busy, window_slots=self.window_slots, window_cap=self.window_cap,
+            previous=previous, unit=unit or 1.0, seconds=remaining,
+            effort=max(0.15, self.rotation.rules.solver_seconds / BLOCK_EFFORT_SHARE), hint=hint,
+            checkpoints=checkpoints,
+        )
+        solution = solve_block(problem)
+        return solution.assignment if solution is not None else None
+
+    def _greedy_hint(self, block: list[Slot]) -> dict[tuple[int, str], str]:
+        """What the greedy planner would do in this block (on a copy of the state): the solver's first guess."""
+        keep = {id(self.rotation): self.rotation, id(self.grid): self.grid, id(self.calc): self.calc,
+                id(self.fixed): self.fixed, id(self.members): self.members, id(self.away): self.away,
+                id(self.events): self.events, id(self._entries): self._entries, id(self.overrides): self.overrides}
+        trial = copy.deepcopy(self, keep)
+        trial.decisions, trial.violations = [], []
+        guess: dict[tuple[int, str], str] = {}
+        for slot in block:
+            trial._book_until(slot.start)
+            for shift in trial._assign(slot, explain=False):
+                guess.setdefault((slot.index, shift.role), shift.user)
+        return guess
+
+    def _offset_at(self, limit: datetime) -> dict[str, float]:
+        """burden - share per member once everything already fixed before `limit` is booked (a dry run)."""
+        saved = (copy.deepcopy(self.ledger), dict(self.other_burden), self.heaviest, self._cursor)
+        self._book_until(limit)
+        offset = {u: line.burden - line.share for u, line in self.ledger.items()}
+        self.ledger, other, self.heaviest, self._cursor = saved
+        self.other_burden = defaultdict(float, other)
+        return offset
+
+    def _apply(self, slot: Slot, solution: dict[tuple[int, str], str], explain: bool) -> list[Shift]:
+        """Book the solver's choice for one slot (same bookkeeping as a greedy choice)."""
+        pieces = self._pieces(slot.index)
+        needed = [r for r in self.roles if pieces.get(r)]
+        if not needed:
+            return []
+        k = slot.index
+        choice = {role: solution[(k, role)] for role in needed}
+        taken = {r: u for r in self.roles if (u := self._fixed_user(slot, r)) is not None and r not in needed}
+        order = self._preference(k) if explain else []
+        out: list[Shift] = []
+        for role in needed:
+            user = choice[role]
+            for piece_start, piece_end in pieces[role]:
+                shift = self._make_shift(role, user, piece_start, piece_end, "planned", slot=k)
+                self._book(shift)
+                out.append(shift)
+            self.occupied[user][k].add(role)
+            self.last_slot[user] = k
+        if explain:
+            for role in needed:
+                mine = self._before(choice[role], slot, self.ledger[choice[role]])
+                notes = {}
+                for u in order:
+                    if u != choice[role]:
+                        theirs = self._before(u, slot, self.ledger[u])
+                        notes[(role, u)] = (
+                            f"deficit {theirs[1] - theirs[0]:+.2f} vs {mine[1] - mine[0]:+.2f}: the fairest plan "
+                            f"for these weeks gives {self._name(u)} other shifts, with the rest the rules require")
+                decision = self._decision(slot, role, choice, pieces, order, notes, taken)
+                decision.note = self._optimal_note(slot, role, decision)
+                self.decisions.append(decision)
+        return out
+
+    def _optimal_note(self, slot: Slot, role: str, decision: Decision) -> str:
+        """Why, in plain words: the chosen person's position against fair share, and who could not take it."""
+        unit = self._reference_weight(slot.index, PRIMARY) or 1.0
+        chosen = next(c for c in decision.candidates if c.user == decision.user)
+        gap = (chosen.share - chosen.burden) / unit
+        where = (f"{abs(gap):.1f} shifts below fair share" if gap > 0.05 else
+                 f"{abs(gap):.1f} shifts above fair share" if gap < -0.05 else "at fair share")
+        parts = [f"{chosen.name} is {where}"]
+        away = [c.name for c in decision.candidates if c.status == "excluded"
+                and any(r.startswith("unavailable") for r in c.reasons)]
+        rested = [c.name for c in decision.candidates if c.status == "excluded"
+                  and any(r.startswith(("needs rest", "already has")) for r in c.reasons)]
+        if away:
+            parts.append(f"{_names(away)} {'is' if len(away) == 1 else 'are'} away")
+        if rested:
+            parts.append(f"{_names(rested)} {'needs' if len(rested) == 1 else 'need'} rest after a recent shift")
+        start = slot.start.astimezone(self.tz).date()
+        return (f"{'; '.join(parts)}. The optimising planner chose the fairest plan for the weeks from {start} "
+                f"that keeps every rule.")
 
     def _pieces(self, k: int) -> dict[str, list[tuple[datetime, datetime]]]:
         hit = self._pieces_cache.get(k)
@@ -719,6 +920,10 @@ class _Planner:
                     for u, l in self.ledger.items()
                 ]
                 self.decisions.append(Decision(s.role, s.user, s.start, s.end, s.source, candidates, note))
+
+
+def _names(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def plan_start_for(rotation: RotationConfig, around: date | datetime) -> date:

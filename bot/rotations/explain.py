@@ -21,11 +21,13 @@ class Explanation:
     at: datetime
     decisions: list[Decision]
     violations: list[Violation] = field(default_factory=list)
+    planner: str = "greedy"  # which planner produced the plan (see `Plan.planner`)
 
     def as_dict(self) -> dict:
         tz = zone(self.timezone)
         return {
             "rotation": self.rotation,
+            "planner": self.planner,
             "timezone": self.timezone,
             "at": self.at.astimezone(tz).isoformat(),
             "shifts": [
@@ -56,6 +58,8 @@ class Explanation:
             lines.append(f"{self.rotation} {d.role} {start:%Y-%m-%d %H:%M %Z} to {end:%Y-%m-%d %H:%M %Z}: {who} ({d.user})")
             if d.source != "planned":
                 lines.append(f"  {d.note}")
+            elif d.note:
+                lines.append(f"  {d.note}")
             elif chosen:
                 lines.append(
                     f"  {who} had carried {chosen.burden:.2f} against a fair share of {chosen.share:.2f} "
@@ -72,6 +76,7 @@ class Explanation:
                     lines.append(f"  - {c.name} ({c.user}) not chosen: {'; '.join(c.reasons)} [{figures}]")
         for v in self.violations:
             lines.append(f"  ! violation: {v.message}")
+        lines.append(f"  (planned by: {self.planner})")
         return "\n".join(lines)
 
 
@@ -101,4 +106,4 @@ def explain(
     )
     decisions = [d for d in result.decisions if d.start <= at < d.end] or result.decisions
     violations = [v for v in result.violations if v.start <= at < v.end]
-    return Explanation(rotation.name, rotation.timezone, at, decisions, violations)
+    return Explanation(rotation.name, rotation.timezone, at, decisions, violations, result.planner)

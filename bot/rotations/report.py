@@ -48,6 +48,7 @@ class FairnessReport:
     members: list[MemberFairness]
     max_dev: float  # max |burden - share| in burden units
     heaviest_shift: float  # weight of the heaviest single primary shift (the natural unit of unfairness)
+    planner: str = "greedy"  # which planner produced the plan (see `Plan.planner`)
 
     @property
     def max_dev_shifts(self) -> float:
@@ -59,6 +60,7 @@ class FairnessReport:
             "max_dev": round(self.max_dev, 4),
             "max_dev_shifts": round(self.max_dev_shifts, 4),
             "heaviest_shift": round(self.heaviest_shift, 4),
+            "planner": self.planner,
             "per_user": {m.user: m.as_dict() for m in self.members},
         }
 
@@ -73,7 +75,8 @@ class FairnessReport:
         ]
         widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
         lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
-        lines.append(f"max deviation: {self.max_dev:.2f} ({self.max_dev_shifts:.2f} of the heaviest shift)")
+        lines.append(f"max deviation: {self.max_dev:.2f} ({self.max_dev_shifts:.2f} of the heaviest shift); "
+                     f"planner: {self.planner}")
         return "\n".join(lines)
 
 
@@ -96,4 +99,4 @@ def fairness_report(result: Plan) -> FairnessReport:
             holiday_hours=line.hours.holiday_hours,
         ))
     max_dev = max((abs(m.deviation) for m in members), default=0.0)
-    return FairnessReport(result.rotation.name, members, max_dev, result.heaviest_shift)
+    return FairnessReport(result.rotation.name, members, max_dev, result.heaviest_shift, result.planner)

@@ -6,17 +6,38 @@ from __future__ import annotations
 import logging
 from concurrent.futures import ThreadPoolExecutor
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.middleware.request_verification import RequestVerification
+from sqlalchemy.exc import DataError
 
 from bot.context import AppContext
-from bot.correlation import current_correlation_id, new_correlation_id
+from bot.correlation import new_correlation_id
+from bot.http.database import DATABASE_UNAVAILABLE_TEXT, is_database_unavailable
 from bot.incidents import service
 from bot.slack.listeners.commands import incident as incident_command
 from bot.slack.listeners.events import reactions
 from bot.slack.listeners.views import declare as declare_view
-from bot.slack.respond import tell_user
+from bot.safety import install_log_hygiene
+from bot.slack.respond import is_slack_response_url, tell_user
 
 log = logging.getLogger(__name__)
+VERIFIED = "firewatch_verified"
+"""Context key the HTTP edge sets on a request whose signature it checked (bot.web)."""
+
+
+def _quiet_request_verification(app: App) -> None:
+    """Bolt logs the whole body of a request it refuses, at INFO: log the fact and the size only."""
+    for middleware in app._middleware_list:
+        if isinstance(middleware, RequestVerification):
+            middleware._debug_log_error = lambda _signature, _timestamp, body: log.info(
+                "Slack request with an invalid signature refused (%d bytes, body not logged)", len(body or ""))
+
+
+def is_verified(request: BoltRequest | None) -> bool:
+    """Socket Mode traffic is authenticated by the socket; HTTP traffic only when the edge checked its signature."""
+    if request is None:
+        return False
+    return request.mode == "socket_mode" or bool(request.context.get(VERIFIED))
 
 
 def build_app(ctx: AppContext, *, extra_registrations=()) -> App:
@@ -32,6 +53,8 @@ def build_app(ctx: AppContext, *, extra_registrations=()) -> App:
         # in its worker (honouring Retry-After), so a larger pool keeps one slow incident from queueing others.
         listener_executor=ThreadPoolExecutor(max_workers=16, thread_name_prefix="slack-listener"),
     )
+    install_log_hygiene()
+    _quiet_request_verification(app)
 
     @app.middleware
     def correlate(next):
@@ -50,15 +73,38 @@ def build_app(ctx: AppContext, *, extra_registrations=()) -> App:
         return next()
 
     @app.error
-    def on_error(error, body, respond, client):
-        cid = current_correlation_id() or new_correlation_id()
-        log.error("error handling Slack request [%s]: %s", cid, error, exc_info=error)
+    def on_error(error, body, request, respond, client):
+        # A fresh reference each time: listener threads are pooled, so a context's id may belong to an older request.
+        cid = new_correlation_id()
+        if not is_verified(request):
+            # Nothing in an unverified request is acted on or echoed: no reply, no DM, no response_url.
+            log.warning("error on an unverified Slack request [%s] ignored: %s", cid, error.__class__.__name__)
+            return
+        if is_database_unavailable(error):
+            log.warning("database unreachable handling Slack request [%s]: %s", cid, error.__class__.__name__)
+            text = f":warning: {DATABASE_UNAVAILABLE_TEXT}"
+        elif isinstance(error, (OverflowError, DataError)):
+            # A number or date the parser let through but storage or date arithmetic cannot hold (>= 2**31,
+            # year 9999 plus a shift): the person's input, not a crash.
+            log.warning("out-of-range value in Slack request [%s]: %s", cid, str(error).splitlines()[0][:200])
+            text = (":warning: A number or date in that request is out of range (numbers below 2147483647, "
+                    "dates before the year 9999).")
+        else:
+            log.error("error handling Slack request [%s]: %s", cid, error, exc_info=error)
+            text = (f":warning: Sorry, something went wrong (ref `{cid}`). Try again, or ask an admin to look up "
+                    "the reference in the logs.")
+        body = body if isinstance(body, dict) else {}
         user = (body.get("user") or {}).get("id") if isinstance(body.get("user"), dict) else body.get("user_id")
-        channel = body.get("channel_id") or (body.get("channel") or {}).get("id")
-        text = (f":warning: Sorry, something went wrong (ref `{cid}`). Nothing you entered was lost; try again, "
-                "or ask an admin to look up the reference in the logs.")
-        has_response_url = bool(body.get("response_url") or body.get("response_urls"))
-        tell_user(respond=respond if has_response_url else None, client=client, channel=channel, user=user, text=text)
+        channel = body.get("channel_id")
+        if not channel and isinstance(body.get("channel"), dict):
+            channel = body["channel"].get("id")
+        response_url = body.get("response_url")
+        if not response_url and isinstance(body.get("response_urls"), list) and body["response_urls"]:
+            first = body["response_urls"][0]
+            response_url = first.get("response_url") if isinstance(first, dict) else None
+        # Only Slack's own response_url host; anything else goes through the Web API (ephemeral or DM).
+        usable = isinstance(response_url, str) and is_slack_response_url(response_url, ctx.settings)
+        tell_user(respond=respond if usable else None, client=client, channel=channel, user=user, text=text)
 
     incident_command.register(app, ctx)
     declare_view.register(app, ctx)

@@ -78,7 +78,7 @@ def test_metrics_and_durations():
     m = compute_metrics(t0, t0 + timedelta(minutes=4, seconds=10), t0 + timedelta(hours=1, minutes=5), None)
     assert (m.time_to_acknowledge, m.time_to_mitigate, m.time_to_resolve) == (250.0, 3900.0, None)
     assert [format_duration(x) for x in (m.time_to_acknowledge, m.time_to_mitigate, None, 90061)] == [
-        "4m 10s", "1h 05m", "—", "1d 1h"]
+        "4m 10s", "1h 5m", "—", "1d 1h 1m 1s"]
 
 
 def test_slack_dates_and_topic():

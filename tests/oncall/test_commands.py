@@ -73,9 +73,11 @@ def test_export_and_ical_feed(harness_factory):
         assert http.get(f"/oncall/nope.ics?token={token}").status_code == 404
 
 
-def test_default_public_url(harness_factory):
+def test_export_without_public_url_says_what_to_set(harness_factory):
+    # Issue 10: no localhost link when FIREWATCH_PUBLIC_URL is unset; the reply names the variable instead.
     h = start(harness_factory)
-    assert "http://localhost:3000/oncall/payments.ics?token=" in text_of(oncall(h, "export"))
+    reply = text_of(oncall(h, "export"))
+    assert "FIREWATCH_PUBLIC_URL is not set" in reply and "localhost" not in reply and "token=" not in reply
 
 
 def test_usage_errors_and_unknown_people(harness_factory):

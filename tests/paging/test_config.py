@@ -8,7 +8,8 @@ import pytest
 import yaml
 
 from bot.config import ConfigError, parse_config
-from bot.paging.config import DEFAULT_SEVERITY_MAP, NotifyTarget, format_duration, parse_duration
+from bot.core.durations import format_duration, parse_duration
+from bot.paging.config import DEFAULT_SEVERITY_MAP, NotifyTarget
 
 GOOD = """
 rotations:
@@ -98,12 +99,12 @@ def test_bad_notify(notify):
     ]
 
 
-@pytest.mark.parametrize("timeout", ["5", "5 minutes", "1d", "-5m", "m", 300, 1.5])
+@pytest.mark.parametrize("timeout", ["5", "5 minutes", "1.5h", "-5m", "m", 300, 1.5])
 def test_bad_timeout(timeout):
     problems = _problems(_with({"steps": [{"notify": "rotation:payments", "timeout": timeout}]}))
     assert problems == [
         f"escalation_policies[0].steps[0].timeout: {timeout!r} is not a duration: "
-        "use a whole number followed by s, m or h, like 30s, 5m or 1h"
+        "use whole numbers with units w, d, h, m or s, largest first, like 30s, 5m, 1h30m, 2d or 1w"
     ]
 
 
@@ -111,17 +112,17 @@ def test_zero_timeout():
     problems = _problems(_with({"steps": [{"notify": "rotation:payments", "timeout": "0s"}]}))
     assert problems == [
         "escalation_policies[0].steps[0].timeout: '0s' is not a positive duration: "
-        "use a whole number followed by s, m or h, like 30s, 5m or 1h"
+        "use whole numbers with units w, d, h, m or s, largest first, like 30s, 5m, 1h30m, 2d or 1w"
     ]
 
 
-@pytest.mark.parametrize("text, expected", [("30s", timedelta(seconds=30)), ("5m", timedelta(minutes=5)), ("1h", timedelta(hours=1)), (" 90s ", timedelta(seconds=90))])
+@pytest.mark.parametrize("text, expected", [("30s", timedelta(seconds=30)), ("5m", timedelta(minutes=5)), ("1h", timedelta(hours=1)), (" 90s ", timedelta(seconds=90)), ("1h30m", timedelta(minutes=90))])
 def test_parse_duration(text, expected):
     assert parse_duration(text) == expected
 
 
 def test_format_duration_round_trips():
-    assert [format_duration(parse_duration(t)) for t in ("30s", "90s", "300s", "5m", "120m", "1h")] == ["30s", "90s", "5m", "5m", "2h", "1h"]
+    assert [format_duration(parse_duration(t)) for t in ("30s", "90s", "300s", "5m", "120m", "1h")] == ["30s", "1m 30s", "5m", "5m", "2h", "1h"]
 
 
 def test_repeat_and_empty_steps():

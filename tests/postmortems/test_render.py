@@ -15,9 +15,9 @@ from bot.postmortems.render import (
     DRAFT_MARKER,
     SECTIONS,
     document_path,
-    format_duration,
     render_markdown,
     slug,
+    span_text,
     split_front_matter,
 )
 from tests.postmortems.conftest import T0, TITLE, make_facts
@@ -248,13 +248,13 @@ def test_document_path_needs_a_time():
         document_path(PostmortemsConfig(), facts)
 
 
-def test_format_duration():
-    assert format_duration(timedelta(seconds=45)) == "45s"
-    assert format_duration(timedelta(minutes=5)) == "5m"
-    assert format_duration(timedelta(hours=1, minutes=23)) == "1h 23m"
-    assert format_duration(timedelta(days=2, hours=4)) == "2d 4h 0m"
-    assert format_duration(None) is None
-    assert format_duration(timedelta(seconds=-1)) is None
+def test_span_text():
+    assert span_text(timedelta(seconds=45)) == "45s"
+    assert span_text(timedelta(minutes=5)) == "5m"
+    assert span_text(timedelta(hours=1, minutes=23)) == "1h 23m"
+    assert span_text(timedelta(days=2, hours=4)) == "2d 4h"
+    assert span_text(None) is None
+    assert span_text(timedelta(seconds=-1)) is None
 
 
 def test_unresolved_incident_has_no_duration():

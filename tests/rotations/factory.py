@@ -23,4 +23,6 @@ def rotation(members: list[dict] | int = 4, **extra: Any) -> RotationConfig:
         "start": "2027-01-04",
     }
     data.update(extra)
+    # A small solver budget keeps tests fast; tests about the budget set their own.
+    data["rules"] = {"solver_time_budget": "2s", **data.get("rules", {})}
     return RotationConfig.model_validate(data)

@@ -86,11 +86,15 @@ def test_history_and_extra_burden_feed_the_ledger():
     rot = rotation(3)
     start = to_aware(date(2026, 12, 1), rot.zone)
     history = [ServedShift("U0M00", start + timedelta(days=i), start + timedelta(days=i + 1)) for i in range(10)]
-    result = plan(rot, date(2027, 1, 4), date(2027, 1, 14), history=history)
-    assert users(result)[:6].count("U0M00") == 0  # owes nothing: others catch up first
+    result = plan(rot, date(2027, 1, 4), date(2027, 4, 5), history=history)
+    # Ten days of history: the others catch up (spread out, so the optimiser may still give U0M00 one).
+    assert users(result).count("U0M00") < min(users(result).count("U0M01"), users(result).count("U0M02"))
     pages = [BurdenEvent("U0M01", to_aware(date(2027, 1, 3), rot.zone), 5.0, "night page storm")]
-    paged = plan(rot, date(2027, 1, 4), date(2027, 1, 14), extra_burden=pages)
-    assert users(paged)[:4].count("U0M01") == 0
+    pages = [BurdenEvent("U0M01", to_aware(date(2027, 1, 3), rot.zone), 30.0, "week of page storms")]
+    paged = plan(rot, date(2027, 1, 4), date(2027, 4, 5), extra_burden=pages)
+    assert users(paged).count("U0M01") < min(users(paged).count("U0M00"), users(paged).count("U0M02"))
+    greedy = plan(rot, date(2027, 1, 4), date(2027, 1, 14), history=history, planner="greedy")
+    assert users(greedy)[:6].count("U0M00") == 0  # the greedy planner repays debt first, in a row
     assert paged.ledger["U0M01"].events == 1
 
 
@@ -162,7 +166,7 @@ def test_override_splits_a_shift():
     # Someone not on the neighbouring shifts, so the rest rule does not reshuffle them.
     cover = next(u for u in ("U0M00", "U0M01", "U0M02", "U0M03") if u not in users(base)[:3])
     o = Override(cover, target.start + timedelta(hours=6), target.start + timedelta(hours=12), reason="dentist")
-    result = plan(rot, date(2027, 1, 4), date(2027, 1, 8), overrides=[o])
+    result = plan(rot, date(2027, 1, 4), date(2027, 1, 8), overrides=[o], previous=base.shifts)
     day = [s for s in result.shifts if target.start <= s.start < target.end]
     assert [(s.user, s.hours, s.source) for s in day] == [
         (target.user, 6, "planned"), (cover, 6, "override"), (target.user, 12, "planned")]

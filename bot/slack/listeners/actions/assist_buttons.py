@@ -15,7 +15,8 @@ log = logging.getLogger(__name__)
 
 
 def _suggestion_id(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+    # ASCII digits only: str.isdigit accepts '²', which int() then refuses; ids stay within 32 bits.
+    return int(value) if value and value.isascii() and value.isdigit() and len(value) <= 9 else None
 
 
 def register(app: App, ctx: AppContext, _once=None) -> None:

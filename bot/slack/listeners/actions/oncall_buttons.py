@@ -14,7 +14,8 @@ def register(app: App, ctx: AppContext, _once=None) -> None:
     def decide(ack, body, action, respond, approve: bool) -> None:
         ack()
         value = action.get("value", "")
-        if not value.isdigit():
+        # ASCII digits only (`²` is a digit to isdigit() but not to int()), and no longer than a database id.
+        if not (value.isascii() and value.isdigit() and len(value) <= 9):
             respond(response_type="ephemeral", replace_original=False, text=":warning: This button has no swap request.")
             return
         text, done = flows.decide_swap(ctx, int(value), body["user"]["id"], approve)

@@ -1,4 +1,5 @@
-"""Acknowledge and Escalate buttons on page DMs. Idempotent: double clicks and two people at once are fine."""
+"""Acknowledge and Escalate buttons on page DMs. Idempotent: double clicks and two people at once are fine. Who may
+press them is decided by `bot.paging.service`; anyone else gets an ephemeral refusal."""
 
 from __future__ import annotations
 
@@ -7,12 +8,18 @@ import re
 from slack_bolt import App
 
 from bot.context import AppContext
-from bot.paging import flows
+from bot.paging import service
 from bot.paging.messages import ACK_ACTION_ID, ESCALATE_ACTION_ID, parse_page_action_block_id
 
 
+# Page ids are database integers: anything longer cannot be one (and would overflow a PostgreSQL integer).
+_MAX_ID_DIGITS = 9
+
+
 def _page_id(value: str) -> int | None:
-    return int(value) if value and value.isdigit() else None
+    # isdigit() alone accepts `²` and `١`, which int() then rejects: only ASCII digits are an id.
+    ok = bool(value) and value.isascii() and value.isdigit() and len(value) <= _MAX_ID_DIGITS
+    return int(value) if ok else None
 
 
 def register(app: App, ctx: AppContext, _once=None) -> None:
@@ -23,9 +30,11 @@ def register(app: App, ctx: AppContext, _once=None) -> None:
         if page_id is None:
             respond(response_type="ephemeral", replace_original=False, text=":warning: This button has no page.")
             return
-        changed, text = flows.acknowledge(ctx, page_id, body["user"]["id"])
-        if not changed:
-            respond(response_type="ephemeral", replace_original=False, text=f":information_source: {text}")
+        result = service.acknowledge_page(ctx, page_id, body["user"]["id"])
+        if result.refused:
+            respond(response_type="ephemeral", replace_original=False, text=f":no_entry: {result.text}")
+        elif not result.changed:
+            respond(response_type="ephemeral", replace_original=False, text=f":information_source: {result.text}")
 
     @app.action(ESCALATE_ACTION_ID)
     def handle_escalate(ack, body, action, respond):
@@ -36,8 +45,9 @@ def register(app: App, ctx: AppContext, _once=None) -> None:
         if page_id is None:
             respond(response_type="ephemeral", replace_original=False, text=":warning: This button has no page.")
             return
-        text = flows.escalate(ctx, page_id, body["user"]["id"], expected)
-        respond(response_type="ephemeral", replace_original=False, text=f":arrow_up: {text}")
+        result = service.escalate_page(ctx, page_id, body["user"]["id"], expected)
+        icon = ":no_entry:" if result.refused else ":arrow_up:"
+        respond(response_type="ephemeral", replace_original=False, text=f"{icon} {result.text}")
 
     @app.action(re.compile(r"^page_link_\d+$"))
     def handle_link(ack):

@@ -7,7 +7,7 @@ import logging
 from slack_bolt import App
 
 from bot.context import AppContext
-from bot.incidents import flows, messages, service
+from bot.incidents import flows, messages, service, visibility
 from bot.incidents.domain import USAGE, Command, UsageError, parse_incident_command
 from bot.incidents.service import IncidentError
 from bot.safety import neutralize_mentions
@@ -21,7 +21,23 @@ def usage(ctx: AppContext) -> str:
     return USAGE.format(default=ctx.config.incidents.default_severity)
 
 
+BODY_LOGGERS = ("slack_sdk", "slack_bolt", "bot.slack.client", "openai")  # openai: request options, prompts included
+
+
+def quiet_message_body_logs() -> None:
+    """slack_sdk (through the client's logger), bolt and the openai SDK log every request, response and reply body
+    at DEBUG: message text and prompts, so private incident titles. Keep those loggers at INFO whatever the root level is. Bolt copies the root
+    level into its own loggers when the app is built, so the existing children are raised too."""
+    names = [n for n in list(logging.root.manager.loggerDict)
+             if any(n == b or n.startswith(b + ".") or n.startswith(b + ":") for b in BODY_LOGGERS)]
+    for name in {*BODY_LOGGERS, *names}:
+        logger = logging.getLogger(name)
+        if logger.level < logging.INFO:
+            logger.setLevel(logging.INFO)
+
+
 def register(app: App, ctx: AppContext) -> None:
+    quiet_message_body_logs()
     @app.command("/incident")
     def handle_incident(ack, command, respond, client):
         cfg = ctx.config.incidents
@@ -57,6 +73,8 @@ def run_command(ctx: AppContext, cmd: Command, *, user: str, channel: str | None
     if cmd.name == "list":
         with ctx.session() as s:
             open_incidents = service.list_open(s)
+        # Private incidents are listed only to members of their channel.
+        open_incidents = visibility.visible_to(ctx, open_incidents, user)
         respond(response_type="ephemeral", text="Open incidents",
                 blocks=messages.list_blocks(open_incidents, ctx.prefix))
         return
@@ -99,8 +117,20 @@ def run_hooks(ctx: AppContext, name: str, incident_id: int) -> None:
     for hook in ctx.services.get(name, []):
         try:
             hook(ctx, incident_id)
-        except Exception:  # noqa: BLE001
-            log.exception("%s hook %s failed for incident %s", name, getattr(hook, "__name__", hook), incident_id)
+        except Exception as exc:  # noqa: BLE001
+            # A traceback can carry the incident's text (SQL parameters, prompt fragments): private ones log the
+            # exception's class only.
+            log.error("%s hook %s failed for incident %s: %s", name, getattr(hook, "__name__", hook), incident_id,
+                      exc.__class__.__name__, exc_info=not _is_private(ctx, incident_id))
+
+
+def _is_private(ctx: AppContext, incident_id: int) -> bool:
+    try:
+        with ctx.session() as s:
+            incident = service.get(s, incident_id)
+            return incident is None or bool(incident.private)
+    except Exception:  # noqa: BLE001 - unknown counts as private
+        return True
 
 
 def repair(ctx: AppContext, number: int | None, channel: str | None, respond) -> None:
@@ -148,6 +178,7 @@ def _sev(ctx, incident, cmd, user, respond):
 
 def _role(ctx, incident, cmd, user, respond):
     target = str(cmd.args["user"])
+    flows.require_known_user(ctx, target)  # refused before anything is recorded
     with ctx.session() as s:
         inc = service.get(s, incident.id)
         event = service.assign_role(s, inc, str(cmd.args["role"]), target, actor=user)
@@ -198,7 +229,7 @@ def _resolve(ctx, incident, cmd, user, respond):
         event = service.resolve(s, inc, summary=cmd.args.get("summary"), actor=user)
     flows.post_in_channel(ctx, inc, messages.resolved_text(inc, ctx.prefix), timeline_event_id=event.id)
     flows.refresh_slack(ctx, incident.id)
-    if inc.announcement_ts:
+    if visibility.announcement_allowed(ctx.config, inc):
         try:
             ctx.slack.chat_postMessage(channel=inc.announcement_channel, thread_ts=inc.announcement_ts,
                                        reply_broadcast=True, text=messages.resolved_text(inc, ctx.prefix))

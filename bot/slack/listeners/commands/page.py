@@ -8,7 +8,7 @@ import re
 from slack_bolt import App
 
 from bot.context import AppContext
-from bot.paging import flows
+from bot.paging import flows, service
 from bot.paging.messages import PageContent
 from bot.safety import neutralize_mentions
 
@@ -49,6 +49,12 @@ def register(app: App, ctx: AppContext, _once=None) -> None:
         except PageUsageError as exc:
             ack(response_type="ephemeral", text=f":warning: {exc}\n\n{USAGE}")
             return
+        if target.startswith(f"{flows.ADHOC_PREFIX}user:"):
+            # Checked before the ack so that nobody is told "paging…" for a person who does not exist.
+            problem = service.unknown_user_problem(ctx, target.rpartition(":")[2])
+            if problem:
+                ack(response_type="ephemeral", text=f":warning: {problem}.")
+                return
         ack(response_type="ephemeral", text=f":pager: Paging {label}…")
         policy = target if target.startswith(flows.ADHOC_PREFIX) else flows.policy_for_rotation(ctx, target)
         content = PageContent(title=message[:200], details=message if len(message) > 200 else "",
