@@ -24,6 +24,7 @@ from sqlmodel import col
 from bot.assist import evidence as ev
 from bot.assist import messages
 from bot.context import AppContext
+from bot.core.slack_errors import slack_error_code
 from bot.incidents import flows as incident_flows
 from bot.incidents import messages as incident_messages
 from bot.incidents import service as incident_service
@@ -340,7 +341,7 @@ def accept(ctx: AppContext, suggestion_id: int, user: str,
             incident_flows.post_in_channel(ctx, incident, incident_messages.change_text(
                 f"<@{user}> accepted the triage suggestion: severity {before.upper()} → *{severity.upper()}*"))
         except Exception as exc:  # noqa: BLE001 - the change is stored; the pinned summary shows it
-            log.warning("could not announce the severity change: %s", incident_flows.slack_error(exc))
+            log.warning("could not announce the severity change: %s", slack_error_code(exc))
         incident_flows.refresh_slack(ctx, incident.id)
     owner = suggestion.get("suggested_owner")
     if owner and incident.status == "resolved":
@@ -427,7 +428,7 @@ def _update_message(ctx: AppContext, row: SuggestionRecord, payload: dict[str, A
         ctx.slack.chat_update(channel=row.channel_id, ts=row.message_ts, text=messages.triage_text(payload, label),
                               blocks=messages.triage_blocks(row.id, payload, label, decided=decided))
     except Exception as exc:  # noqa: BLE001 - the decision is stored; the message is cosmetic
-        log.warning("could not update suggestion message %s: %s", row.id, incident_flows.slack_error(exc))
+        log.warning("could not update suggestion message %s: %s", row.id, slack_error_code(exc))
 
 
 # -- RCA ---------------------------------------------------------------------------------------------------------

@@ -7,18 +7,25 @@ consistently (channels, members, messages, pins, user groups), records every cal
 
 Control endpoints for other processes: `GET /_fake/calls`, `POST /_fake/fail`, `POST /_fake/message`,
 `POST /_fake/reset`.
+
+Strict mode (on by default; FIREWATCH_FAKE_SLACK_STRICT=0 turns it off) refuses what Slack would: an
+unknown method or argument, a missing required argument, Block Kit that slack_sdk's models reject, over-long
+topics or texts. Each refusal answers `ok: false` with Slack's error code and is kept in `violations`.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import os
 import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 from urllib.parse import parse_qs, urlparse
+
+from bot.devtools.slack_spec.checks import check_call
 
 BOT_USER_ID = "UFIREWATCH"
 TEAM_ID = "T0FIREWATCH"
@@ -46,10 +53,34 @@ class Failure:
     match: dict[str, Any] | None = None  # only when these params match
 
 
+@dataclass
+class Violation:
+    """A call Slack would have refused (strict mode)."""
+
+    method: str
+    error: str
+    messages: list[str]
+    params: dict[str, Any]
+
+    def __str__(self) -> str:
+        return f"{self.method}: {self.error} {'; '.join(self.messages)}"
+
+
+# Every violation of every fake in this process, in order: a test fixture checks what a test added
+# (see bot/devtools/slack_spec/pytest_fixture.py), even for fakes created or reset inside the test.
+ALL_VIOLATIONS: list[Violation] = []
+
+
+def strict_by_default() -> bool:
+    """Strict unless FIREWATCH_FAKE_SLACK_STRICT=0: a call Slack would refuse must fail a test."""
+    return os.environ.get("FIREWATCH_FAKE_SLACK_STRICT", "1") != "0"
+
+
 class FakeSlack:
     """State and behaviour of the fake workspace (thread-safe)."""
 
-    def __init__(self) -> None:
+    def __init__(self, strict: bool | None = None) -> None:
+        self.strict = strict_by_default() if strict is None else strict
         self.lock = threading.RLock()
         self.changed = threading.Condition(self.lock)
         self.reset()
@@ -57,6 +88,7 @@ class FakeSlack:
     def reset(self) -> None:
         with self.lock:
             self.calls: list[Call] = []
+            self.violations: list[Violation] = []
             self.responses: list[dict[str, Any]] = []  # posts to response_url
             self.failures: list[Failure] = []
             self.channels: dict[str, dict[str, Any]] = {}
@@ -152,6 +184,16 @@ class FakeSlack:
             return 200, {"ok": True, "url": self.socket_url}, {}
         if not token or not token.startswith("xox"):
             return 200, {"ok": False, "error": "not_authed"}, {}
+        if self.strict:
+            rejection = check_call(method, params)
+            if rejection is not None:
+                violation = Violation(method, rejection.error, rejection.messages, params)
+                self.violations.append(violation)
+                ALL_VIOLATIONS.append(violation)
+                body = {"ok": False, "error": rejection.error}
+                if rejection.messages:
+                    body["response_metadata"] = {"messages": rejection.messages}
+                return 200, body, {}
         handler = getattr(self, "m_" + method.replace(".", "_"), None)
         if handler is None:
             return 200, {"ok": False, "error": "unknown_method"}, {}
@@ -237,6 +279,10 @@ class FakeSlack:
             if u not in ch["members"]:
                 ch["members"].append(u)
         return {"ok": True, "channel": self._channel_view(ch)}
+
+    def m_conversations_members(self, p):
+        ch = self._need_channel(p)
+        return {"ok": True, "members": list(ch["members"]), "response_metadata": {"next_cursor": ""}}
 
     def m_conversations_join(self, p):
         ch = self._need_channel(p)
@@ -418,7 +464,8 @@ class _Handler(BaseHTTPRequestHandler):
         path = urlparse(self.path).path
         if path == "/_fake/calls":
             with fake.lock:
-                self._send(200, {"calls": [c.__dict__ for c in fake.calls], "responses": fake.responses})
+                self._send(200, {"calls": [c.__dict__ for c in fake.calls], "responses": fake.responses,
+                                 "violations": [v.__dict__ for v in fake.violations]})
             return
         self._handle_api(path, _flatten(parse_qs(urlparse(self.path).query)))
 

@@ -9,9 +9,11 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-# One display style and one slug rule for every feature; imported here for this module's callers.
-from bot.core.durations import format_duration  # noqa: F401 - used by incidents.messages, postmortems_app.facts
+from bot.core.mentions import USER_MENTION, mentioned_user
+from bot.core.numbers import small_int
 from bot.core.slugs import slugify
+# Re-exported for bot.oncall.messages until its owner imports bot.core.slack_dates directly.
+from bot.core.slack_dates import slack_date  # noqa: F401
 
 STATUSES = ("investigating", "identified", "monitoring", "resolved")
 ROLES = ("commander", "comms", "scribe")
@@ -33,7 +35,6 @@ In an incident channel:
 • `/incident postmortem [publish]` — draft (linted) and publish the postmortem
 Pin a message to the timeline with a :pushpin: reaction."""
 
-_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _LINK = re.compile(r"<?(https?://[^\s|>]+)(?:\|[^>]*)?>?")
 
 
@@ -94,10 +95,10 @@ def parse_incident_command(text: str, severities: list[str]) -> Command:
         role = role.lower()
         if role not in ROLES:
             raise UsageError(f"unknown role `{role or '(none)'}`; use one of {', '.join(ROLES)}")
-        m = _MENTION.fullmatch(who.strip())
-        if not m:
+        user = mentioned_user(who)
+        if user is None:
             raise UsageError(f"name a person with an @mention: `/incident role {role} @user`")
-        return Command("role", {"role": role, "user": m.group(1)})
+        return Command("role", {"role": role, "user": user})
     if verb == "timeline" and not rest:
         return Command("timeline_show")
     if verb in ("update", "timeline"):
@@ -112,7 +113,7 @@ def parse_incident_command(text: str, severities: list[str]) -> Command:
         if first.lower() in FOLLOW_UP_KINDS and remainder.strip():
             kind, rest = first.lower(), remainder.strip()
         owner = None
-        mentions = list(_MENTION.finditer(rest))
+        mentions = list(USER_MENTION.finditer(rest))
         if mentions and rest.endswith(mentions[-1].group(0)):
             owner = mentions[-1].group(1)
             rest = rest[: mentions[-1].start()].strip()
@@ -125,9 +126,9 @@ def parse_incident_command(text: str, severities: list[str]) -> Command:
         number = None
         if rest:
             digits = rest.lstrip("#")
-            if not (digits.isascii() and digits.isdigit()) or len(digits) > 9:  # not '²', '١' or 10**40
+            number = small_int(digits)
+            if number is None:
                 raise UsageError("`/incident repair [number]` takes an incident number")
-            number = int(digits)
         return Command("repair", {"number": number})
     if verb in ("triage", "rca", "postmortem"):
         return Command(verb, {"text": rest})
@@ -169,12 +170,6 @@ def topic_text(severity: str, status: str, commander_id: str | None) -> str:
     """Channel topic: severity · status · commander, within Slack's 250-character limit."""
     commander = f"<@{commander_id}>" if commander_id else "no commander yet"
     return f"{severity.upper()} · {status} · commander: {commander}"[:250]
-
-
-def slack_date(dt: datetime, fmt: str = "{date_short_pretty} {time}") -> str:
-    """A Slack date token: each reader sees the time in their own zone; the fallback is UTC."""
-    fallback = dt.strftime("%Y-%m-%d %H:%M UTC")
-    return f"<!date^{int(dt.timestamp())}^{fmt}|{fallback}>"
 
 
 def ts_to_datetime(ts: str) -> datetime:

@@ -11,21 +11,16 @@ import logging
 from slack_sdk.errors import SlackApiError
 
 from bot.context import AppContext
+from bot.core.slack_dates import slack_date
+from bot.core.slack_errors import slack_error_code
 from bot.incidents import messages, service
 from bot.incidents.visibility import announcement_allowed, announcement_target
-from bot.incidents.domain import channel_name, slack_date, topic_text, ts_to_datetime
+from bot.incidents.domain import channel_name, topic_text, ts_to_datetime
 from bot.safety import neutralize_broadcasts
 from storage.models import Incident
 
 log = logging.getLogger(__name__)
 MAX_NAME_ATTEMPTS = 10
-
-
-def slack_error(exc: Exception) -> str:
-    """The short Slack error code (`name_taken`, `ratelimited`, ...) or the exception's class."""
-    if isinstance(exc, SlackApiError):
-        return str(exc.response.get("error") or f"http_{exc.response.status_code}")
-    return exc.__class__.__name__
 
 
 def missing_steps(ctx: AppContext, incident: Incident) -> list[str]:
@@ -84,7 +79,7 @@ def ensure_slack_setup(ctx: AppContext, incident_id: int) -> list[str]:
                 try:
                     resp = client.conversations_create(name=name, is_private=incident.private)
                 except SlackApiError as exc:
-                    if slack_error(exc) == "name_taken" and attempt < MAX_NAME_ATTEMPTS:
+                    if slack_error_code(exc) == "name_taken" and attempt < MAX_NAME_ATTEMPTS:
                         continue
                     raise
                 store(channel_id=resp["channel"]["id"], channel_name=resp["channel"]["name"])
@@ -95,7 +90,7 @@ def ensure_slack_setup(ctx: AppContext, incident_id: int) -> list[str]:
                 try:
                     client.conversations_invite(channel=incident.channel_id, users=",".join(users))
                 except SlackApiError as exc:
-                    if slack_error(exc) not in ("already_in_channel", "cant_invite_self"):
+                    if slack_error_code(exc) not in ("already_in_channel", "cant_invite_self"):
                         raise
                 with ctx.session() as s:
                     inc = service.get(s, incident_id)
@@ -120,7 +115,7 @@ def ensure_slack_setup(ctx: AppContext, incident_id: int) -> list[str]:
             try:
                 client.pins_add(channel=incident.channel_id, timestamp=incident.summary_ts)
             except SlackApiError as exc:
-                if slack_error(exc) != "already_pinned":
+                if slack_error_code(exc) != "already_pinned":
                     raise
             store(summary_pinned=True)
         announce = announcement_target(ctx.config, incident)
@@ -132,7 +127,7 @@ def ensure_slack_setup(ctx: AppContext, incident_id: int) -> list[str]:
             store(setup_error=None)
     except Exception as exc:  # noqa: BLE001 - any failure is recorded; the record survives for repair
         step = (missing_steps(ctx, incident) or ["slack"])[0]
-        problem = f"{step}: {slack_error(exc)}"
+        problem = f"{step}: {slack_error_code(exc)}"
         log.warning("incident %s: Slack set-up step failed: %s", incident.number, problem,
                     exc_info=not isinstance(exc, SlackApiError) and not incident.private)  # tracebacks carry text
         store(setup_error=problem)
@@ -168,7 +163,7 @@ def refresh_slack(ctx: AppContext, incident_id: int) -> None:
         try:
             step()
         except Exception as exc:  # noqa: BLE001
-            log.warning("incident %s: could not refresh %s: %s", incident.number, name, slack_error(exc))
+            log.warning("incident %s: could not refresh %s: %s", incident.number, name, slack_error_code(exc))
 
 
 def post_in_channel(ctx: AppContext, incident: Incident, text: str, *, timeline_event_id: int | None = None) -> str | None:
@@ -194,7 +189,7 @@ def _permalink(ctx: AppContext, channel: str, ts: str) -> str | None:
     try:
         return ctx.slack.chat_getPermalink(channel=channel, message_ts=ts).get("permalink")
     except SlackApiError as exc:
-        log.info("no permalink for %s: %s", ts, slack_error(exc))
+        log.info("no permalink for %s: %s", ts, slack_error_code(exc))
         return None
 
 
@@ -204,10 +199,10 @@ def require_known_user(ctx: AppContext, user_id: str) -> None:
     try:
         user = ctx.slack.users_info(user=user_id).get("user") or {}
     except SlackApiError as exc:
-        if slack_error(exc) in ("user_not_found", "users_not_found"):
+        if slack_error_code(exc) in ("user_not_found", "users_not_found"):
             raise service.IncidentError(f"there is no user `{user_id}` in this workspace; "
                                         "mention someone from the member list") from None
-        raise service.IncidentError(f"could not check `{user_id}` with Slack ({slack_error(exc)}); "
+        raise service.IncidentError(f"could not check `{user_id}` with Slack ({slack_error_code(exc)}); "
                                     "nothing was changed, try again shortly") from None
     if user.get("deleted"):
         raise service.IncidentError(f"`{user_id}` is deactivated; pick someone who is in the workspace")
@@ -239,7 +234,7 @@ def pin_message_to_timeline(ctx: AppContext, channel: str, ts: str, actor: str |
         if msgs:
             text, author = msgs[0].get("text", ""), msgs[0].get("user")
     except SlackApiError as exc:
-        log.warning("could not read pinned message %s in %s: %s", ts, channel, slack_error(exc))
+        log.warning("could not read pinned message %s in %s: %s", ts, channel, slack_error_code(exc))
     permalink = _permalink(ctx, channel, ts)
     with ctx.session() as s:
         inc = service.get(s, incident.id)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.incidents.domain import ROLES, compute_metrics, format_duration, slack_date
+from bot.core.durations import format_duration
+from bot.core.slack_dates import slack_date
+from bot.incidents.domain import ROLES, compute_metrics
 from bot.safety import neutralize_mentions, truncate
 from storage.models import Incident
 

@@ -47,7 +47,7 @@ from bot.llm.prompts import render, repair_prompt
 from bot.llm.redaction import Redactor
 from bot.postmortems.facts import PostmortemFacts, as_utc
 from bot.postmortems.linter import lint
-from bot.postmortems.render import SECTIONS, format_duration
+from bot.postmortems.render import SECTIONS, span_text
 from bot.safety import truncate
 
 log = logging.getLogger(__name__)
@@ -211,7 +211,7 @@ def prepare_facts(facts: PostmortemFacts) -> PreparedFacts:
     total = None
     start, end = as_utc(facts.started_at), as_utc(facts.resolved_at or facts.mitigated_at)
     if start is not None and end is not None:
-        total = format_duration(end - start)
+        total = span_text(end - start)
     incident = {
         "id": facts.incident_id,
         "title": people.text(_clip(facts.title or "", MAX_TITLE_CHARS)),

@@ -14,6 +14,8 @@ import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from bot.core.mentions import USER_MENTION
+
 # Order matters: whole PEM blocks and URL credentials first (they contain characters other rules would split on),
 # then token formats, then generic `key=value` assignments (which skip values already redacted), then people.
 _PEM = re.compile(
@@ -57,8 +59,8 @@ _ASSIGNMENT = re.compile(
     r"(?!\[REDACTED)([^\s\"',;&}<>]+)"
 )
 _EMAIL = re.compile(r"\b[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}\b")
-# Slack ids: U/W + 8-11 upper-case alphanumerics with at least one digit (so WARNING or UNAVAILABLE are left alone).
-_SLACK_MENTION = re.compile(r"<@([UW][A-Z0-9]{6,12})(?:\|[^>]*)?>")
+# Bare Slack ids (mentions are matched by USER_MENTION): U/W + 8-11 upper-case alphanumerics with at least one
+# digit, so WARNING or UNAVAILABLE are left alone.
 _SLACK_USER = re.compile(r"(?<![A-Za-z0-9_\-])([UW](?=[A-Z0-9]*[0-9])[A-Z0-9]{8,11})(?![A-Za-z0-9_\-])")
 
 
@@ -154,7 +156,7 @@ class Redactor:
                 t = pattern.sub(lambda m, kind=kind: self._mark(kind), t)
         t = _ASSIGNMENT.sub(lambda m: f"{m.group(1)}{m.group(2)}{self._mark('secret')}", t)
         t = _EMAIL.sub(lambda m: self._placeholder(m.group(0), "email", "[EMAIL-{}]"), t)
-        t = _SLACK_MENTION.sub(lambda m: self.responder(m.group(1)), t)
+        t = USER_MENTION.sub(lambda m: self.responder(m.group(1)), t)
         t = _SLACK_USER.sub(lambda m: self.responder(m.group(1)), t)
         return t
 

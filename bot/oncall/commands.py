@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Union
 
+from bot.core.mentions import mentioned_user
+from bot.core.numbers import small_int
 from bot.safety import neutralize_mentions
 
 MAX_WEEKS = 8
@@ -45,7 +47,6 @@ USAGE = """*`/oncall` commands* (`[rotation]` can be left out when you are in on
 Dates: `2027-03-01` (whole day; an end date is included), `2027-03-01T14:00`, `today`, `tomorrow` — in the rotation's time zone."""
 
 VERBS = ("help", "who", "schedule", "swap", "override", "away", "note", "fairness", "export", "explain")
-_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{1,2}:\d{2}$")
 # Years a rotation date can sensibly name; outside them (9999-12-31) date arithmetic would overflow.
@@ -115,9 +116,9 @@ def to_instant(moment: Moment, tz: tzinfo, *, end: bool = False, today: date | N
 
 
 def _mention(token: str, usage: str) -> str:
-    m = _MENTION.fullmatch(token)
-    if m:
-        return m.group(1)
+    user = mentioned_user(token)
+    if user is not None:
+        return user
     if token.startswith("@"):
         raise OncallUsageError(f"I could not read `{_show(token)}` as a person: pick them from the @ menu so Slack "
                                f"sends their id ({usage})")
@@ -153,9 +154,10 @@ def parse_oncall_command(text: str, rotations: list[str]) -> OncallCommand:
     if verb == "schedule":
         weeks = DEFAULT_WEEKS
         if rest:
-            if not rest[0].isdigit():
+            weeks = small_int(rest[0])
+            if weeks is None:
                 no_more("/oncall schedule [rotation] [weeks]")
-            weeks = int(rest.pop(0))
+            rest.pop(0)
             if not 1 <= weeks <= MAX_WEEKS:
                 raise OncallUsageError(f"weeks must be 1 to {MAX_WEEKS}, not {weeks}")
         no_more("/oncall schedule [rotation] [weeks]")

@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import DBAPIError
 
 from bot.context import AppContext
+from bot.core.slack_errors import slack_error_code
 from bot.paging import escalation, messages, store
 from bot.paging.burden import page_burden
 from bot.paging.config import EscalationPolicyConfig, EscalationStepConfig, NotifyTarget
@@ -329,7 +330,7 @@ def _send_page_dms(ctx: AppContext, page_id: int, policy: EscalationPolicyConfig
             ts = ctx.slack.chat_postMessage(channel=channel, **msg)["ts"]
             notified.append(user)
         except Exception as exc:  # noqa: BLE001 - recorded; retried or escalated, never dropped
-            error = _err(exc)
+            error = slack_error_code(exc)
             if _is_transient(exc):
                 transient.append(user)
             log.warning("page %s: could not DM %s: %s", page_id, user, error)
@@ -369,7 +370,7 @@ def _history_has(ctx: AppContext, channel: str, text: str) -> bool:
     try:
         history = ctx.slack.conversations_history(channel=channel, limit=100)
     except Exception as exc:  # noqa: BLE001
-        log.warning("could not read the history of %s: %s", channel, _err(exc))
+        log.warning("could not read the history of %s: %s", channel, slack_error_code(exc))
         return False
     return any(m.get("text") == text for m in history.get("messages") or [])
 
@@ -382,7 +383,7 @@ def _find_sent_dm(ctx: AppContext, page_id: int, position: Position, user: str) 
         channel = ctx.slack.conversations_open(users=user)["channel"]["id"]
         history = ctx.slack.conversations_history(channel=channel, limit=50)
     except Exception as exc:  # noqa: BLE001 - e.g. missing_scope (im:history)
-        log.warning("page %s: could not check whether %s was already DMed: %s", page_id, user, _err(exc))
+        log.warning("page %s: could not check whether %s was already DMed: %s", page_id, user, slack_error_code(exc))
         return None
     for message in history.get("messages") or []:
         blocks = message.get("blocks") or []
@@ -614,14 +615,8 @@ def _safe_call(fn, **kwargs) -> Any:
     try:
         return fn(**kwargs)
     except Exception as exc:  # noqa: BLE001
-        log.warning("Slack call failed: %s", _err(exc))
+        log.warning("Slack call failed: %s", slack_error_code(exc))
         return None
-
-
-def _err(exc: Exception) -> str:
-    if isinstance(exc, SlackApiError):
-        return str(exc.response.get("error") or exc.response.status_code)
-    return exc.__class__.__name__
 
 
 # -- PagerDuty mirror ---------------------------------------------------------------------------------------------

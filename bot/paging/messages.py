@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.core.numbers import small_int
 from bot.core.mentions import is_user_id, mention_user
 from bot.core.slack_dates import slack_date
 from bot.paging.alerts import Alert, AlertGroup
@@ -147,9 +148,12 @@ def parse_page_action_block_id(block_id: str | None) -> tuple[str, Position] | N
     if not block_id:
         return None
     parts = block_id.split(":", 3)
-    if len(parts) != 4 or parts[0] != BLOCK_ID_PREFIX or not parts[1].isdigit() or not parts[2].isdigit():
+    if len(parts) != 4 or parts[0] != BLOCK_ID_PREFIX:
         return None
-    return parts[3], Position(pass_number=int(parts[1]), step_index=int(parts[2]))
+    pass_number, step_index = small_int(parts[1]), small_int(parts[2])
+    if pass_number is None or step_index is None:
+        return None
+    return parts[3], Position(pass_number=pass_number, step_index=step_index)
 
 
 def _content_blocks(page_id: str, content: PageContent, context_bits: Sequence[str]) -> list[dict[str, Any]]:

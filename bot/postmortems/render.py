@@ -125,11 +125,6 @@ def span_text(value: timedelta | None) -> str | None:
     return durations.format_duration(value)
 
 
-# `bot.llm.narrative` imports this module's old name (same contract: None for unknown or negative); the alias goes
-# when narrative imports `span_text`.
-format_duration = span_text
-
-
 def _span(start: datetime | None, end: datetime | None) -> timedelta | None:
     if start is None or end is None:
         return None

@@ -21,16 +21,16 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from bot.context import AppContext
+from bot.core.durations import format_duration
+from bot.core.mentions import CHANNEL_MENTION, USER_MENTION
 from bot.incidents import service
-from bot.incidents.domain import ROLES, compute_metrics, first_link, format_duration
+from bot.incidents.domain import ROLES, compute_metrics, first_link
 from bot.postmortems.facts import FOLLOW_UP_TYPES, FollowUp, PostmortemFacts, TimelineEntry, as_utc
 from storage.models import AlertRecord, Incident, TimelineEvent
 from storage.models import FollowUp as FollowUpRow
 
 log = logging.getLogger(__name__)
 
-_USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
-_CHANNEL = re.compile(r"<#([CG][A-Z0-9]+)(?:\|([^>]*))?>")
 _SPECIAL = re.compile(r"<!(channel|here|everyone)(?:\|[^>]*)?>")
 _SUBTEAM = re.compile(r"<!subteam\^[A-Z0-9]+(?:\|([^>]*))?>")
 _LINK = re.compile(r"<((?:https?|mailto):[^|>\s]+)(?:\|([^>]*))?>")
@@ -78,8 +78,8 @@ def names_for(ctx: AppContext) -> NameResolver:
 
 def plain_text(text: str, names: Callable[[str], str | None]) -> str:
     """Slack mrkdwn -> plain text for the document: mentions become `@Name`, links `label (url)`, entities decoded."""
-    text = _USER.sub(lambda m: "@" + (names(m.group(1)) or m.group(1)), text)
-    text = _CHANNEL.sub(lambda m: "#" + (m.group(2) or m.group(1)), text)
+    text = USER_MENTION.sub(lambda m: "@" + (names(m.group(1)) or m.group(1)), text)
+    text = CHANNEL_MENTION.sub(lambda m: "#" + (m.group(2) or m.group(1)), text)
     text = _SPECIAL.sub(lambda m: "@" + m.group(1), text)
     text = _SUBTEAM.sub(lambda m: m.group(1) or "@group", text)
     text = _DATE.sub(lambda m: m.group(1), text)

@@ -26,7 +26,7 @@ from sqlmodel import select
 
 from bot.context import AppContext
 from bot.incidents import service as incidents
-from bot.incidents.flows import slack_error
+from bot.core.slack_errors import slack_error_code
 from bot.incidents.messages import incident_label
 from bot.incidents.visibility import announcement_allowed
 from bot.postmortems.facts import PostmortemFacts
@@ -274,7 +274,7 @@ def announce_published(ctx: AppContext, incident_id: int, result: PublishResult,
             ctx.slack.chat_postMessage(text=text, unfurl_links=False, **target)
         except Exception as exc:  # noqa: BLE001
             log.warning("incident %s: could not post the postmortem link to %s: %s", incident.number,
-                        target["channel"], slack_error(exc))
+                        target["channel"], slack_error_code(exc))
 
 
 def announce_draft(ctx: AppContext, outcome: DraftOutcome, *, user: str | None, auto: bool) -> None:
@@ -293,7 +293,7 @@ def announce_draft(ctx: AppContext, outcome: DraftOutcome, *, user: str | None, 
     try:
         ctx.slack.chat_postMessage(channel=incident.channel_id, text=text)
     except Exception as exc:  # noqa: BLE001
-        log.warning("incident %s: could not post the postmortem draft note: %s", incident.number, slack_error(exc))
+        log.warning("incident %s: could not post the postmortem draft note: %s", incident.number, slack_error_code(exc))
 
 
 def draft_and_announce(ctx: AppContext, incident_id: int, *, user: str | None = None, auto: bool = False) -> DraftOutcome:

@@ -12,7 +12,7 @@ import logging
 import threading
 
 from bot.context import AppContext
-from bot.incidents.flows import slack_error
+from bot.core.slack_errors import slack_error_code
 from bot.incidents.messages import incident_label
 from bot.postmortems.facts import set_facts_loader
 from bot.postmortems.publishing import LintBlocked, PublishError
@@ -96,7 +96,7 @@ def auto_draft_on_resolve(ctx: AppContext, incident_id: int) -> None:
         try:
             service.draft_and_announce(ctx, incident_id, auto=True)
         except Exception as exc:  # noqa: BLE001 - a draft failure must not affect the resolved incident
-            log.exception("auto-draft of the postmortem for incident %s failed: %s", incident_id, slack_error(exc))
+            log.exception("auto-draft of the postmortem for incident %s failed: %s", incident_id, slack_error_code(exc))
 
     thread = threading.Thread(target=run, name=f"postmortem-draft-{incident_id}", daemon=True)
     threads = ctx.services.setdefault("background_threads", [])

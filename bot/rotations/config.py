@@ -84,11 +84,6 @@ def parse_length(value: str) -> tuple[int, str]:
     return count, unit
 
 
-def parse_duration(value: str) -> timedelta:
-    """The published horizon (2w, 14d, 36h, 1w 3d): the one duration grammar of `bot.core.durations`."""
-    return durations.parse_duration(str(value))
-
-
 def _parse_moment(value: Any) -> Any:
     """YAML gives date/datetime objects; strings are parsed here so "2027-03-01" stays a *date*."""
     if isinstance(value, str):
@@ -292,12 +287,12 @@ class ShiftsInWindow(StrictModel):
     @field_validator("window", mode="before")
     @classmethod
     def _window(cls, value: Any) -> str:
-        parse_duration(str(value))
+        durations.parse_duration(str(value))
         return str(value).strip()
 
     @property
     def window_delta(self) -> timedelta:
-        return parse_duration(self.window)
+        return durations.parse_duration(self.window)
 
 
 class RulesConfig(StrictModel):
@@ -342,12 +337,12 @@ class RulesConfig(StrictModel):
     @field_validator("solver_time_budget", mode="before")
     @classmethod
     def _budget(cls, value: Any) -> str:
-        parse_duration(str(value))
+        durations.parse_duration(str(value))
         return str(value).strip()
 
     @property
     def solver_seconds(self) -> float:
-        return parse_duration(self.solver_time_budget).total_seconds()
+        return durations.parse_duration(self.solver_time_budget).total_seconds()
 
     @property
     def night_window(self) -> tuple[time, time]:
@@ -388,7 +383,7 @@ class RotationConfig(StrictModel):
     @field_validator("horizon", mode="before")
     @classmethod
     def _horizon(cls, value: Any) -> str:
-        parse_duration(str(value))
+        durations.parse_duration(str(value))
         return str(value).strip()
 
     @field_validator("members")
@@ -443,7 +438,7 @@ class RotationConfig(StrictModel):
 
     @property
     def horizon_delta(self) -> timedelta:
-        return parse_duration(self.horizon)
+        return durations.parse_duration(self.horizon)
 
     def member(self, user: str) -> MemberConfig | None:
         return next((m for m in self.members if m.user == user), None)

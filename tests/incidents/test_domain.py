@@ -12,11 +12,11 @@ from bot.incidents.domain import (
     channel_name,
     compute_metrics,
     first_link,
-    format_duration,
     parse_incident_command,
-    slack_date,
     topic_text,
 )
+from bot.core.durations import format_duration
+from bot.core.slack_dates import slack_date
 
 SEVS = ["sev1", "sev2", "sev3", "sev4"]
 

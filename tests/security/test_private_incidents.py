@@ -38,19 +38,6 @@ def private_config(**incidents) -> dict:
     return cfg
 
 
-def enable_members(fake: FakeSlack) -> None:
-    """Answer `conversations.members` from the fake workspace's own channel state, until the fake Slack has the
-    method itself (Slack's shape: `members` and `response_metadata.next_cursor`)."""
-    if hasattr(FakeSlack, "m_conversations_members"):
-        return
-
-    def members(params):
-        ch = fake._need_channel(params)
-        return {"ok": True, "members": list(ch["members"]), "response_metadata": {"next_cursor": ""}}
-
-    fake.m_conversations_members = members
-
-
 def everything_sent(fake: FakeSlack, channel: str) -> str:
     """All text the bot sent to `channel` (posts, updates, ephemerals), blocks included."""
     out = []
@@ -156,7 +143,6 @@ def test_legacy_public_announcement_of_a_private_incident_is_not_updated(harness
 
 def test_list_shows_a_private_incident_only_to_members_of_its_channel(harness_factory):
     h = harness_factory(private_config())
-    enable_members(h.fake)
     channel = h.declare(f"sev2 {SECRET_TITLE}")
     h.command("declare sev3 Public search slowness")  # private too (private_by_default); BOB is in neither
     h.fake.wait_for(lambda f: len(f.calls_to("conversations.create")) == 2)
@@ -175,7 +161,6 @@ def test_list_shows_a_private_incident_only_to_members_of_its_channel(harness_fa
 
 def test_list_fails_closed_when_slack_cannot_say_who_is_in_the_channel(harness_factory):
     h = harness_factory(private_config())
-    enable_members(h.fake)
     h.declare(f"sev2 {SECRET_TITLE}")
     h.fake.fail("conversations.members", error="internal_error", times=5)
     reply = list_reply(h, REPORTER)
@@ -217,7 +202,6 @@ def test_private_incident_is_not_similar_evidence_for_another(harness_factory):
 
 def test_handoff_lists_a_private_incident_only_in_dms_to_members(harness_factory):
     h = start(harness_factory, oncall_config(private_by_default=True))
-    enable_members(h.fake)
     boundary = handoff.next_boundary(h.ctx, "payments", utcnow())
     outgoing = oncall_service.on_call(h.ctx, "payments", at=boundary - timedelta(hours=1))
     incoming = oncall_service.on_call(h.ctx, "payments", at=boundary)
@@ -246,7 +230,6 @@ def test_handoff_lists_a_private_incident_only_in_dms_to_members(harness_factory
 def test_private_title_never_logged_at_any_level(harness_factory, caplog):
     caplog.set_level(logging.DEBUG)
     h = harness_factory(private_config())
-    enable_members(h.fake)
     channel = run_private_lifecycle(h)
     list_reply(h, BOB)
     list_reply(h, REPORTER)

@@ -7,6 +7,7 @@ import logging
 
 from slack_bolt import App
 
+from bot.core.numbers import small_int
 from bot.assist import service
 from bot.assist.messages import ACCEPT_ACTION_ID, DISMISS_ACTION_ID
 from bot.context import AppContext
@@ -15,8 +16,7 @@ log = logging.getLogger(__name__)
 
 
 def _suggestion_id(value: str | None) -> int | None:
-    # ASCII digits only: str.isdigit accepts '²', which int() then refuses; ids stay within 32 bits.
-    return int(value) if value and value.isascii() and value.isdigit() and len(value) <= 9 else None
+    return small_int(value)
 
 
 def register(app: App, ctx: AppContext, _once=None) -> None:

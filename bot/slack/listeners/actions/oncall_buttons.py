@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
+from bot.core.numbers import small_int
 from bot.context import AppContext
 from bot.oncall import flows
 from bot.oncall.messages import SWAP_APPROVE, SWAP_DECLINE
@@ -14,11 +15,11 @@ def register(app: App, ctx: AppContext, _once=None) -> None:
     def decide(ack, body, action, respond, approve: bool) -> None:
         ack()
         value = action.get("value", "")
-        # ASCII digits only (`²` is a digit to isdigit() but not to int()), and no longer than a database id.
-        if not (value.isascii() and value.isdigit() and len(value) <= 9):
+        swap_id = small_int(value)
+        if swap_id is None:
             respond(response_type="ephemeral", replace_original=False, text=":warning: This button has no swap request.")
             return
-        text, done = flows.decide_swap(ctx, int(value), body["user"]["id"], approve)
+        text, done = flows.decide_swap(ctx, swap_id, body["user"]["id"], approve)
         if done:
             respond(replace_original=True, text=text)
         else:

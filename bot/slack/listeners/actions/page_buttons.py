@@ -9,17 +9,12 @@ from slack_bolt import App
 
 from bot.context import AppContext
 from bot.paging import service
+from bot.core.numbers import small_int
 from bot.paging.messages import ACK_ACTION_ID, ESCALATE_ACTION_ID, parse_page_action_block_id
 
 
-# Page ids are database integers: anything longer cannot be one (and would overflow a PostgreSQL integer).
-_MAX_ID_DIGITS = 9
-
-
 def _page_id(value: str) -> int | None:
-    # isdigit() alone accepts `²` and `١`, which int() then rejects: only ASCII digits are an id.
-    ok = bool(value) and value.isascii() and value.isdigit() and len(value) <= _MAX_ID_DIGITS
-    return int(value) if ok else None
+    return small_int(value)
 
 
 def register(app: App, ctx: AppContext, _once=None) -> None:

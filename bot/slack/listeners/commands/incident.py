@@ -7,6 +7,7 @@ import logging
 from slack_bolt import App
 
 from bot.context import AppContext
+from bot.core.slack_errors import slack_error_code
 from bot.incidents import flows, messages, service, visibility
 from bot.incidents.domain import USAGE, Command, UsageError, parse_incident_command
 from bot.incidents.service import IncidentError
@@ -185,7 +186,7 @@ def _role(ctx, incident, cmd, user, respond):
     try:
         ctx.slack.conversations_invite(channel=inc.channel_id, users=target)
     except Exception as exc:  # noqa: BLE001 - already in the channel is the usual case
-        log.debug("invite of %s: %s", target, flows.slack_error(exc))
+        log.debug("invite of %s: %s", target, slack_error_code(exc))
     flows.post_in_channel(ctx, inc, messages.change_text(f"<@{target}> is now *{cmd.args['role']}* (set by <@{user}>)"),
                           timeline_event_id=event.id)
     flows.refresh_slack(ctx, incident.id)
@@ -234,7 +235,7 @@ def _resolve(ctx, incident, cmd, user, respond):
             ctx.slack.chat_postMessage(channel=inc.announcement_channel, thread_ts=inc.announcement_ts,
                                        reply_broadcast=True, text=messages.resolved_text(inc, ctx.prefix))
         except Exception as exc:  # noqa: BLE001
-            log.warning("could not announce resolution: %s", flows.slack_error(exc))
+            log.warning("could not announce resolution: %s", slack_error_code(exc))
     run_hooks(ctx, "after_resolve", incident.id)
 
 

@@ -3,16 +3,14 @@ person, with Acknowledge and Escalate buttons in their DM."""
 
 from __future__ import annotations
 
-import re
-
 from slack_bolt import App
 
 from bot.context import AppContext
+from bot.core.mentions import mention_user, mentioned_user
 from bot.paging import flows, service
 from bot.paging.messages import PageContent
 from bot.safety import neutralize_mentions
 
-_USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 USAGE = ("*`/page <rotation|@user> <message>`* — page a rotation's on-call (with escalation) or a person.\n"
          "Example: `/page payments Checkout 500s, see #inc-12`")
 
@@ -29,9 +27,9 @@ def parse_page(text: str, rotations: list[str]) -> tuple[str, str, str]:
         raise PageUsageError("say whom to page")
     if not message:
         raise PageUsageError("add a message so the person paged knows why")
-    m = _USER.fullmatch(target)
-    if m:
-        return f"{flows.ADHOC_PREFIX}user:{m.group(1)}", f"<@{m.group(1)}>", message
+    user = mentioned_user(target)
+    if user is not None:
+        return f"{flows.ADHOC_PREFIX}user:{user}", mention_user(user), message
     name = target.lstrip("#").lower()
     if name not in rotations:
         known = ", ".join(rotations) or "none configured"
