@@ -147,6 +147,13 @@ class FirewatchConfig(StrictModel):
             raise ValueError("\n".join(problems))
         return self
 
+    def secret_env_names(self) -> list[str]:
+        """Names of the environment variables this file says hold secrets (webhook token, PagerDuty routing keys,
+        GitHub and LLM keys): their values are removed from anything sent to an LLM, whatever the names are."""
+        names = [self.webhooks.token_env, self.postmortems.github.token_env, self.llm.api_key_env]
+        names += [p.pagerduty.routing_key_env for p in self.escalation_policies if p.pagerduty is not None]
+        return sorted(set(names))
+
     def rotation(self, name: str) -> RotationConfig | None:
         return next((r for r in self.rotations if r.name == name), None)
 

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.config import FirewatchConfig
+from bot.core.background import BackgroundThreads
 from bot.settings import Settings
 from storage.db import session_scope
 
@@ -23,6 +24,8 @@ class AppContext:
     slack: WebClient
     # Optional services wired in by `serve` (scheduler, LLM client, ...), by name.
     services: dict[str, Any] = field(default_factory=dict)
+    # Work off the request thread (triage, drafts, alert intake, the PagerDuty mirror); joined when the app stops.
+    background: BackgroundThreads = field(default_factory=BackgroundThreads)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

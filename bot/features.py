@@ -42,7 +42,8 @@ def install(ctx: AppContext) -> None:
     scheduler.add_leader_task("page-sweep", jobs.page_sweep, every=PAGE_SWEEP_SECONDS)
     services["on_start"].append(scheduler.start)
     services["on_stop"].append(scheduler.shutdown)
-    services["on_stop"].append(lambda: _join_background(ctx))
+    # After the scheduler, so work its jobs handed off (mirror events, say) is still done before the database goes.
+    services["on_stop"].append(ctx.background.stop)
     for name in FEATURE_MODULES:
         try:
             module = importlib.import_module(name)
@@ -53,7 +54,3 @@ def install(ctx: AppContext) -> None:
             continue
         module.install(ctx)
 
-
-def _join_background(ctx: AppContext, timeout: float = 5.0) -> None:
-    for thread in ctx.services.get("background_threads", []):
-        thread.join(timeout)

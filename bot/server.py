@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import signal
 import threading
 import time
@@ -14,6 +15,7 @@ import uvicorn
 from bot import features
 from bot.config import FirewatchConfig
 from bot.context import AppContext
+from bot.llm.redaction import register_secrets
 from bot.scheduler import SecondSchedulerOnFile
 from bot.settings import Settings
 from bot.slack.app import build_app
@@ -28,6 +30,8 @@ def build_context(settings: Settings, config: FirewatchConfig) -> AppContext:
     engine = make_engine(settings.database_url)
     slack = make_slack_client(settings.slack_bot_token, settings.normalized_slack_api_url)
     ctx = AppContext(settings=settings, config=config, engine=engine, slack=slack)
+    # Secrets kept under env names the team chose (webhook token, PagerDuty keys...) are redacted by value too.
+    register_secrets(os.environ.get(name) for name in config.secret_env_names())
     features.install(ctx)
     return ctx
 
@@ -72,15 +76,13 @@ def start_background_repair(ctx: AppContext) -> None:
     """Finish the Slack set-up of incidents a previous run left incomplete (a crash or a Slack outage)."""
     from bot.incidents.flows import repair_all
 
-    def run():
-        try:
-            repaired = repair_all(ctx)
-            if repaired:
-                log.info("start-up repair: %s", repaired)
-        except Exception:  # noqa: BLE001
-            log.exception("start-up repair failed; `/incident repair` can be run by hand")
+    def run() -> None:
+        repaired = repair_all(ctx)
+        if repaired:
+            log.info("start-up repair: %s", repaired)
 
-    threading.Thread(target=run, name="firewatch-repair", daemon=True).start()
+    ctx.background.start("firewatch-repair", run,
+                         failure="start-up repair failed; `/incident repair` can be run by hand")
 
 
 def serve_forever(ctx: AppContext, *, mode: str, host: str, port: int) -> None:

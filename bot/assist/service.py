@@ -205,30 +205,11 @@ def run_triage(ctx: AppContext, incident_id: int, *, trigger: str = "declare") -
     return suggestion_id
 
 
-def _track(ctx: AppContext, thread: threading.Thread) -> None:
-    threads = ctx.services.setdefault("background_threads", [])
-    for old in list(threads):
-        if not old.is_alive() and old.name.startswith("assist-"):
-            try:
-                threads.remove(old)
-            except ValueError:
-                pass
-    threads.append(thread)
-
-
 def after_declare(ctx: AppContext, incident_id: int) -> threading.Thread:
     """The `after_declare` hook (Slack declares and incidents opened by alerts): triage on a background thread."""
-
-    def run() -> None:
-        try:
-            run_triage(ctx, incident_id, trigger="declare")
-        except Exception:  # noqa: BLE001 - the incident is already complete; a suggestion is optional
-            log.exception("triage suggestion for incident %s failed", incident_id)
-
-    thread = threading.Thread(target=run, name=f"assist-triage-{incident_id}", daemon=True)
-    _track(ctx, thread)
-    thread.start()
-    return thread
+    # A failure is only logged: the incident is already complete and a suggestion is optional.
+    return ctx.background.start(f"assist-triage-{incident_id}", run_triage, ctx, incident_id,
+                                failure=f"triage suggestion for incident {incident_id} failed")
 
 
 def triage_command(ctx: AppContext, incident: Incident, cmd: Any, user: str, respond) -> None:

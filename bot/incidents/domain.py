@@ -12,8 +12,6 @@ from datetime import datetime
 from bot.core.mentions import USER_MENTION, mentioned_user
 from bot.core.numbers import small_int
 from bot.core.slugs import slugify
-# Re-exported for bot.oncall.messages until its owner imports bot.core.slack_dates directly.
-from bot.core.slack_dates import slack_date  # noqa: F401
 
 STATUSES = ("investigating", "identified", "monitoring", "resolved")
 ROLES = ("commander", "comms", "scribe")

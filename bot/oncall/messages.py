@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterable, Sequence
 
-from bot.incidents.domain import slack_date
+from bot.core.slack_dates import slack_date
 from bot.rotations import FairnessReport, Plan
 from bot.safety import neutralize_mentions, truncate
 from storage.models import Incident, OncallNote, PageNotification, PageRecord, RotationSwap

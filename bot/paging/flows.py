@@ -637,12 +637,9 @@ def _mirror_queue(ctx: AppContext) -> "queue.Queue":
         q = ctx.services.get("pagerduty_queue")
         if q is None:
             q = queue.Queue()
-            ctx.services["pagerduty_queue"] = q
-            thread = threading.Thread(target=_mirror_worker, args=(ctx, q), name="pagerduty-mirror", daemon=True)
-            thread.start()
             # Stopping drains what is queued first (the sentinel comes last), then the thread ends.
-            ctx.services.setdefault("on_stop", []).insert(0, lambda: q.put(None))
-            ctx.services.setdefault("background_threads", []).append(thread)
+            ctx.background.start("pagerduty-mirror", _mirror_worker, ctx, q, wake=lambda: q.put(None))
+            ctx.services["pagerduty_queue"] = q
         return q
 
 

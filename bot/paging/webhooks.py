@@ -58,13 +58,6 @@ def routes(ctx: AppContext) -> list[Route]:
 
 
 def start_processing(ctx: AppContext) -> threading.Thread:
-    def run():
-        try:
-            intake.process_pending(ctx)
-        except Exception:  # noqa: BLE001
-            log.exception("alert processing failed; pending alerts are retried at start-up")
-
-    thread = threading.Thread(target=run, name="alert-intake", daemon=True)
-    thread.start()
-    ctx.services.setdefault("background_threads", []).append(thread)
-    return thread
+    """Page for the stored alerts on a background thread (the webhook has already answered)."""
+    return ctx.background.start("alert-intake", intake.process_pending, ctx,
+                                failure="alert processing failed; pending alerts are retried at start-up")

@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 
 from bot.context import AppContext
 from bot.core.slack_errors import slack_error_code
@@ -98,8 +97,4 @@ def auto_draft_on_resolve(ctx: AppContext, incident_id: int) -> None:
         except Exception as exc:  # noqa: BLE001 - a draft failure must not affect the resolved incident
             log.exception("auto-draft of the postmortem for incident %s failed: %s", incident_id, slack_error_code(exc))
 
-    thread = threading.Thread(target=run, name=f"postmortem-draft-{incident_id}", daemon=True)
-    threads = ctx.services.setdefault("background_threads", [])
-    threads[:] = [t for t in threads if t.is_alive()]
-    threads.append(thread)
-    thread.start()
+    ctx.background.start(f"postmortem-draft-{incident_id}", run)

@@ -115,9 +115,13 @@ def wait_triage(h, channel: str, count: int = 1):
 
 
 def join_assist_threads(h, timeout: float = 15.0) -> None:
-    for t in list(h.ctx.services.get("background_threads", [])):
-        if t.name.startswith("assist-") and t is not threading.current_thread():
-            t.join(timeout)
+    """Wait until no triage thread is running (other than the calling one)."""
+    me = threading.current_thread().name
+
+    def idle(_fake) -> bool:
+        return not [n for n in h.ctx.background.running() if n.startswith("assist-") and n != me]
+
+    h.fake.wait_for(idle, timeout)
 
 
 def button_value(call, action_id: str) -> str:

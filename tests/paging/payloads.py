@@ -7,8 +7,6 @@ from pathlib import Path
 from typing import Any
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-# The repository's sibling `shared/` folder (…/shared/reference-payloads next to the repo checkout).
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "reference-payloads"
 
 
 def fixture_path(name: str) -> Path:

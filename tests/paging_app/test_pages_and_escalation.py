@@ -214,3 +214,43 @@ def test_pagerduty_events_keep_their_order_when_pagerduty_is_slow(paging, monkey
     h.fake.wait_for(lambda f: len(sent) == 2)
     assert route.call_count == 2 and sent == ["trigger", "resolve"]
     h.fake.wait_for(lambda f: (page_state(h, 1).pagerduty_status or "").startswith("resolve: ok"))
+
+
+def test_stopping_the_app_sends_the_queued_pagerduty_events_first(paging, monkeypatch):
+    """Stop joins the mirror only after it has sent what was queued: a resolve queued behind a slow trigger is not
+    lost at shutdown (the wake-up sentinel goes on the queue after it)."""
+    from bot.paging import flows
+
+    monkeypatch.setenv("PAGERDUTY_ROUTING_KEY", "R0UTINGKEY0000000000000000000000")
+    sent: list[str] = []
+    trigger_in_flight, release_trigger = threading.Event(), threading.Event()
+
+    def held_trigger(request):
+        body = json.loads(request.content)
+        if body["event_action"] == "trigger":
+            trigger_in_flight.set()
+            release_trigger.wait(10)
+        sent.append(body["event_action"])
+        return httpx.Response(202, json=load("pagerduty_enqueue_202_response.json"))
+
+    router = respx.Router(assert_all_called=False)
+    router.post("https://events.pagerduty.invalid/v2/enqueue").mock(side_effect=held_trigger)
+    h = paging()
+    policy = h.ctx.config.escalation_policies[0]
+    policy.pagerduty = type(policy).model_fields["pagerduty"].annotation.__args__[0](routing_key_env="PAGERDUTY_ROUTING_KEY")
+    http = httpx.Client(transport=httpx.MockTransport(router.handler))
+    h.ctx.services["pagerduty_factory"] = lambda key: PagerDutyClient(
+        key, client=http, base_url="https://events.pagerduty.invalid", sleep=lambda s: None)
+    h.sender.command("/page", "payments Queue stuck", user=REPORTER, channel="C0GENERAL")
+    assert trigger_in_flight.wait(10)
+    flows.resolve(h.ctx, 1, actor=REPORTER, note="false alarm")  # queued behind the held trigger
+
+    left: list[list[str]] = []
+    stopper = threading.Thread(target=lambda: left.append(h.ctx.background.stop(timeout=15)))
+    stopper.start()
+    release_trigger.set()
+    stopper.join(20)
+    assert left == [[]]  # every background thread finished within the deadline
+    assert sent == ["trigger", "resolve"]  # ...and the mirror sent the queued resolve before it ended
+    assert page_state(h, 1).pagerduty_status.startswith("resolve: ok")
+    assert "pagerduty-mirror" not in h.ctx.background.running()

@@ -216,10 +216,7 @@ def test_auto_draft_on_resolve(harness_factory):
     note = h.fake.wait_for(lambda f: posted(f, channel, "drafted automatically on resolve"))
     assert "`postmortems.repo`" in note.params["text"]  # nowhere to publish yet: says which key to set
     h.fake.wait_for(lambda f: record_row(h))
-    threads = h.ctx.services["background_threads"]
-    assert any(t.name.startswith("postmortem-draft-") for t in threads)
-    for t in threads:
-        t.join(5)
+    h.fake.wait_for(lambda f: not [n for n in h.ctx.background.running() if n.startswith("postmortem-draft-")], 5)
     record = record_row(h)
     assert "Incident resolved: Provider recovered" in record.markdown
     assert split_front_matter(record.markdown)[0]["incident_status"] == "resolved"

@@ -10,9 +10,12 @@ import respx
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.config import parse_config
 from bot.llm import EvidenceItem, Incident, Redactor, rca
 from bot.llm.redaction import configured_secrets, register_secrets, scrub_secrets
+from bot.server import build_context
 from bot.settings import Settings
+from tests.conftest import make_settings
 from tests.llm.helpers import COMPLETIONS, completion, make_client
 
 ALNUM = string.ascii_letters + string.digits
@@ -152,3 +155,21 @@ def test_property_token_formats_never_survive(before, after, left, right, token)
 def test_property_configured_secrets_never_survive_anywhere(before, after, secret):
     text = f"{before}{secret}{after}{secret}"
     assert secret not in Redactor(secrets=[secret]).redact(text)
+
+
+def test_secrets_under_env_names_the_config_chose_are_redacted_once_the_app_is_built(monkeypatch, database_url,
+                                                                                     fake_slack):
+    # `HOOKPASS` and `PD_PAYMENTS` say nothing about secrets by their names: only the config says they hold some.
+    monkeypatch.setenv("HOOKPASS", "hook-value-from-config-8812")
+    monkeypatch.setenv("PD_PAYMENTS", "pd-value-from-config-7734")
+    assert "hook-value-from-config-8812" not in configured_secrets()
+    cfg = parse_config({"webhooks": {"token_env": "HOOKPASS"}, "escalation_policies": [
+        {"name": "payments", "steps": [{"notify": "user:U0ALICE", "timeout": "5m"}],
+         "pagerduty": {"routing_key_env": "PD_PAYMENTS"}}]})
+    ctx = build_context(make_settings(database_url, fake_slack.api_url), cfg)
+    try:
+        out = Redactor().redact("curl -H 'Authorization: hook-value-from-config-8812' … key pd-value-from-config-7734")
+    finally:
+        ctx.engine.dispose()
+    assert "hook-value-from-config-8812" not in out and "pd-value-from-config-7734" not in out
+    assert out.count("[REDACTED:configured_secret]") == 2
