@@ -29,11 +29,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from bot.rotations.burden import BurdenCalculator
-from bot.rotations.config import RotationConfig
-from bot.rotations.engine import plan
-from bot.rotations.models import PRIMARY, SECONDARY, Shift
-from bot.rotations.timeline import ShiftGrid, overlaps, to_aware
+from bot.rotations.domain.burden import BurdenCalculator
+from bot.rotations.domain.config import RotationConfig
+from bot.rotations.domain.engine import plan
+from bot.rotations.domain.models import PRIMARY, SECONDARY, Shift
+from bot.rotations.domain.timeline import ShiftGrid, overlaps, to_aware
 
 YEAR_START = date(2027, 1, 1)
 YEAR_END = date(2028, 1, 1)

@@ -15,9 +15,9 @@ import time
 from dataclasses import replace
 
 from benchmarks.fairness import YEAR_END, YEAR_START, build_rotation, issue_teams
-from bot.rotations import engine
-from bot.rotations.models import PRIMARY, SECONDARY
-from bot.rotations.optimizer import BlockProblem, solve_block
+from bot.rotations.domain import engine
+from bot.rotations.domain.models import PRIMARY, SECONDARY
+from bot.rotations.domain.optimizer import BlockProblem, solve_block
 
 
 def capture(name: str, which: int = 2) -> BlockProblem:

@@ -24,11 +24,10 @@ from typing import Any
 import httpx
 import yaml
 
-from bot.llm import (
+from bot.assist.domain import (
     ChangeEvent,
     EvidenceItem,
     Incident,
-    LLMClient,
     LLMConfig,
     PastDoc,
     RcaResult,
@@ -45,6 +44,7 @@ from bot.llm import (
     similar_as_evidence,
     triage,
 )
+from bot.assist.llm_client import LLMClient
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 SCRIPTED_MODEL = "scripted-replies"

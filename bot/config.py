@@ -13,11 +13,19 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from bot.llm.config import LLMConfig
-from bot.paging.config import AlertRouteConfig, EscalationPolicyConfig, WebhooksConfig
-from bot.postmortems.config import PostmortemsConfig
-from bot.rotations.config import RotationConfig
+from bot.assist.domain.config import LLMConfig
+from bot.catalog import domain as catalog_domain
+from bot.catalog.domain import ServiceConfig
+from bot.contacts.domain import config as contacts_config
+from bot.contacts.domain.config import ContactConfig, HeartbeatConfig
+from bot.followups import domain as followups_domain
+from bot.followups.domain import FollowupsConfig
+from bot.paging.domain.config import AlertRouteConfig, EscalationPolicyConfig, WebhooksConfig
+from bot.postmortems.domain.config import PostmortemsConfig
+from bot.rotations.domain.config import RotationConfig
 from bot.slack_ids import ChannelId, UserId
+from bot.telemetry.domain import config as telemetry_config
+from bot.telemetry.domain.config import EvidenceConfig, SloConfig
 
 SEVERITY_NAME = re.compile(r"^sev[0-9]$")
 
@@ -58,6 +66,10 @@ class IncidentsConfig(StrictModel):
     invite_rotations: list[str] = Field(default_factory=list)
     # Declared incidents get private channels unless the declare form says otherwise (security-heavy teams).
     private_by_default: bool = False
+    # Remind the channel when the commander has posted no update for this long, per severity (`{sev1: 30m}`).
+    update_reminder: dict[str, str] = Field(default_factory=dict)
+    # Video bridge link bookmarked in each incident channel; `{channel}` and `{number}` are filled in.
+    bridge_url: str | None = None
 
     @field_validator("channel_prefix")
     @classmethod
@@ -102,6 +114,12 @@ class FirewatchConfig(StrictModel):
     webhooks: WebhooksConfig = Field(default_factory=WebhooksConfig)
     llm: LLMConfig = Field(default_factory=LLMConfig)
     postmortems: PostmortemsConfig = Field(default_factory=PostmortemsConfig)
+    contacts: list[ContactConfig] = Field(default_factory=list)
+    heartbeats: list[HeartbeatConfig] = Field(default_factory=list)
+    services: list[ServiceConfig] = Field(default_factory=list)
+    followups: FollowupsConfig = Field(default_factory=FollowupsConfig)
+    evidence: EvidenceConfig = Field(default_factory=EvidenceConfig)
+    slos: list[SloConfig] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _cross_references(self) -> "FirewatchConfig":
@@ -143,15 +161,24 @@ class FirewatchConfig(StrictModel):
             if unknown:
                 problems.append(f"alert_routes[{i}].severity_map: {', '.join(unknown)} not among the configured "
                                 f"severities ({', '.join(self.incidents.severity_names)})")
+        # Each newer feature checks its own cross-references.
+        for feature in (contacts_config, catalog_domain, followups_domain, telemetry_config):
+            problems += feature.cross_check(self)
         if problems:
             raise ValueError("\n".join(problems))
         return self
+
+    def service(self, name: str) -> ServiceConfig | None:
+        return next((s for s in self.services if s.name == name), None)
 
     def secret_env_names(self) -> list[str]:
         """Names of the environment variables this file says hold secrets (webhook token, PagerDuty routing keys,
         GitHub and LLM keys): their values are removed from anything sent to an LLM, whatever the names are."""
         names = [self.webhooks.token_env, self.postmortems.github.token_env, self.llm.api_key_env]
         names += [p.pagerduty.routing_key_env for p in self.escalation_policies if p.pagerduty is not None]
+        for feature in (contacts_config, catalog_domain, followups_domain, telemetry_config):
+            if hasattr(feature, "secret_env_names"):
+                names += feature.secret_env_names(self)
         return sorted(set(names))
 
     def rotation(self, name: str) -> RotationConfig | None:

@@ -81,7 +81,7 @@ class Demo:
         self.fake.add_channel("C0GENERAL", "general", members=["UFIREWATCH", RILEY, ALICE, BOB, CARLOS])
         db_url = f"sqlite:///{workdir / 'firewatch.db'}"
         upgrade(db_url)
-        from bot.postmortems_app.localrepo import init_bare_repository
+        from bot.devtools.localrepo import init_bare_repository
 
         self.postmortem_repo = init_bare_repository(workdir / "postmortems.git")
         config = {**DEMO_CONFIG, "postmortems": {
@@ -163,7 +163,7 @@ class Demo:
         self.settle(lambda f: "resolved" in f.channels[channel]["topic"])
         self.paging()
         self.rotation()
-        from bot.assist.demo_steps import run_assist_demo
+        from bot.devtools.demo_steps import run_assist_demo
 
         run_assist_demo(self, first_section=12)
         self.postmortem(channel)
@@ -171,7 +171,7 @@ class Demo:
 
     def rotation(self) -> None:
         """The payments rotation: who is on, the schedule, a note, a handoff, and the fairness ledger."""
-        from bot.oncall.handoff import run_next_handoff
+        from bot.rotations.handoff import run_next_handoff
 
         self.section("9. The payments rotation")
         before = len(self.fake.responses)
@@ -195,7 +195,7 @@ class Demo:
         self.settle(lambda f: len(f.responses) > before)
 
     def _oncall_now(self) -> str:
-        from bot.oncall import service as oncall
+        from bot.rotations import service as oncall
 
         return oncall.on_call(self.ctx, "payments") or ALICE
 
@@ -203,7 +203,7 @@ class Demo:
         """Draft the postmortem from the incident's real timeline, lint it, publish it to a local git repo."""
         import subprocess
 
-        from bot.incidents import service
+        from bot.incidents import store as service
 
         self.section("16. Alice drafts and publishes the postmortem of INC-1")
         before = len(self.fake.responses)
@@ -248,7 +248,7 @@ class Demo:
 
         import httpx
 
-        from bot.oncall import service as oncall
+        from bot.rotations import service as oncall
 
         fake = self.fake
         oncall_user = oncall.on_call(self.ctx, "payments")

@@ -26,7 +26,7 @@ def _fenced(job: str) -> bool:
     """True if this process may act: its scheduler still holds the lock and its epoch is the current one. A
     deposed leader whose job store still fires (or a job already submitted when the lock was lost) does nothing.
     Outside a started scheduler (a maintenance script, a test calling a job directly) there is nobody to fence."""
-    scheduler = _ctx().services.get("scheduler")
+    scheduler = _ctx().services.scheduler
     if scheduler is None or not getattr(scheduler, "started", False):
         return True
     if scheduler.confirm_leadership():
@@ -54,7 +54,7 @@ def page_sweep() -> None:
 
 def shift_handoff(rotation: str) -> None:
     """A shift boundary of `rotation`: send the handoff and schedule the next one."""
-    from bot.oncall.handoff import run_handoff
+    from bot.rotations.handoff import run_handoff
 
     if _fenced("shift_handoff"):
         run_handoff(_ctx(), rotation)
@@ -63,7 +63,7 @@ def shift_handoff(rotation: str) -> None:
 def sweep() -> None:
     """Every few minutes on the leader: finish Slack set-up steps that failed (a Slack outage at declare time)
     and page for alerts stored but not yet processed, so neither waits for a restart or a person."""
-    from bot.incidents.flows import repair_all
+    from bot.incidents.service import repair_all
     from bot.paging.intake import process_pending
 
     if not _fenced("sweep"):

@@ -218,9 +218,7 @@ class Scheduler:
         self.started = True
         self.aps.add_job(_poll_store, "interval", seconds=self.store_poll_seconds, id="firewatch:poll-store",
                          replace_existing=True, misfire_grace_time=None)
-        from bot import jobs
-
-        self.aps.add_job(jobs.sweep, "interval", seconds=SWEEP_SECONDS, id="firewatch:sweep", replace_existing=True,
+        self.aps.add_job("bot.jobs:sweep", "interval", seconds=SWEEP_SECONDS, id="firewatch:sweep", replace_existing=True,
                          misfire_grace_time=None)
         try:
             self._try_become_leader()
@@ -315,9 +313,11 @@ class Scheduler:
             if thread is not threading.current_thread():
                 thread.join(timeout=5)
 
-    def at(self, job_id: str, when: datetime, func: Callable[..., Any], args: tuple = (), *,
+    def at(self, job_id: str, when: datetime, func: Callable[..., Any] | str, args: tuple = (), *,
            grace: int | None = None) -> None:
-        """Run `func(*args)` once at `when` (aware). `grace=None` runs it however late."""
+        """Run `func(*args)` once at `when` (aware). `grace=None` runs it however late. `func` may be a textual
+        reference (`"bot.jobs:page_timeout"`), which is what the job store keeps anyway: features name their job
+        entry points without importing `bot.jobs`, which imports them."""
         self.aps.add_job(func, "date", run_date=when, args=args, id=job_id, replace_existing=True,
                          misfire_grace_time=grace)
         self.aps.wakeup()

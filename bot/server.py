@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import signal
 import threading
 import time
@@ -12,28 +11,15 @@ from dataclasses import dataclass
 
 import uvicorn
 
-from bot import features
+from bot.app import build_context
 from bot.config import FirewatchConfig
 from bot.context import AppContext
-from bot.llm.redaction import register_secrets
 from bot.scheduler import SecondSchedulerOnFile
 from bot.settings import Settings
 from bot.slack.app import build_app
-from bot.slack.client import make_slack_client
 from bot.web import build_web_app
-from storage.db import make_engine
 
 log = logging.getLogger(__name__)
-
-
-def build_context(settings: Settings, config: FirewatchConfig) -> AppContext:
-    engine = make_engine(settings.database_url)
-    slack = make_slack_client(settings.slack_bot_token, settings.normalized_slack_api_url)
-    ctx = AppContext(settings=settings, config=config, engine=engine, slack=slack)
-    # Secrets kept under env names the team chose (webhook token, PagerDuty keys...) are redacted by value too.
-    register_secrets(os.environ.get(name) for name in config.secret_env_names())
-    features.install(ctx)
-    return ctx
 
 
 @dataclass
@@ -48,15 +34,15 @@ class Running:
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
-        for stop in self.ctx.services.get("on_stop", []):
+        for stop in self.ctx.services.on_stop:
             stop()
         self.ctx.engine.dispose()
 
 
 def start_in_thread(ctx: AppContext, *, host: str = "127.0.0.1", port: int = 0, mode: str = "http") -> Running:
     """Start the HTTP server on a background thread and wait until it accepts connections."""
-    slack_app = build_app(ctx, extra_registrations=ctx.services.get("listeners", []))
-    web = build_web_app(ctx, slack_app if mode == "http" else None, extra_routes=ctx.services.get("routes", []))
+    slack_app = build_app(ctx, extra_registrations=ctx.services.listeners)
+    web = build_web_app(ctx, slack_app if mode == "http" else None, extra_routes=ctx.services.routes)
     config = uvicorn.Config(web, host=host, port=port, log_level="warning", lifespan="off", access_log=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="firewatch-http", daemon=True)
@@ -67,14 +53,14 @@ def start_in_thread(ctx: AppContext, *, host: str = "127.0.0.1", port: int = 0, 
             raise RuntimeError(f"the HTTP server did not start on {host}:{port}")
         time.sleep(0.02)
     bound_port = server.servers[0].sockets[0].getsockname()[1]
-    for start in ctx.services.get("on_start", []):
+    for start in ctx.services.on_start:
         start()
     return Running(ctx=ctx, server=server, thread=thread, url=f"http://{host}:{bound_port}")
 
 
 def start_background_repair(ctx: AppContext) -> None:
     """Finish the Slack set-up of incidents a previous run left incomplete (a crash or a Slack outage)."""
-    from bot.incidents.flows import repair_all
+    from bot.incidents.service import repair_all
 
     def run() -> None:
         repaired = repair_all(ctx)
@@ -88,20 +74,20 @@ def start_background_repair(ctx: AppContext) -> None:
 def serve_forever(ctx: AppContext, *, mode: str, host: str, port: int) -> None:
     """`firewatch serve`: HTTP mode serves Slack and webhooks; Socket Mode takes Slack traffic over the socket and
     still serves webhooks and health on the port."""
-    slack_app = build_app(ctx, extra_registrations=ctx.services.get("listeners", []))
-    web = build_web_app(ctx, slack_app if mode == "http" else None, extra_routes=ctx.services.get("routes", []))
+    slack_app = build_app(ctx, extra_registrations=ctx.services.listeners)
+    web = build_web_app(ctx, slack_app if mode == "http" else None, extra_routes=ctx.services.routes)
     if mode == "socket":
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
         handler = SocketModeHandler(slack_app, ctx.settings.slack_app_token)
         handler.connect()
         log.info("connected to Slack in Socket Mode")
-    scheduler = ctx.services.get("scheduler")
+    scheduler = ctx.services.scheduler
     if scheduler is not None:
         # Two `serve` processes on one SQLite file would both write it; only PostgreSQL supports replicas.
         scheduler.refuse_second_on_sqlite = True
     try:
-        for start in ctx.services.get("on_start", []):
+        for start in ctx.services.on_start:
             start()
         start_background_repair(ctx)
         # SIGTERM makes uvicorn stop accepting, answer the requests in flight and return; then the stop hooks run
@@ -135,7 +121,7 @@ class _GracefulServer(uvicorn.Server):
 
 
 def _run_stop_hooks(ctx: AppContext) -> None:
-    for stop in ctx.services.get("on_stop", []):
+    for stop in ctx.services.on_stop:
         try:
             stop()
         except Exception:  # noqa: BLE001 - one failing hook must not keep the others (the lock release) from running

@@ -31,8 +31,8 @@ class Settings(BaseSettings):
 
     def model_post_init(self, __context) -> None:
         # Secrets given to the process are removed from anything sent to a model, even when they were passed in
-        # directly rather than through the environment (see bot.llm.redaction).
-        from bot.llm.redaction import register_secrets
+        # directly rather than through the environment (see bot.assist.domain.redaction).
+        from bot.assist.domain.redaction import register_secrets
 
         register_secrets(self.secret_values())
 

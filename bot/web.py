@@ -31,7 +31,7 @@ from bot.http.json_guard import InputRejected, decode_utf8
 from bot.http.limits import BadContentLength, BodyTooLarge, read_capped_body
 from bot.http.slack_body import ParsedBoltRequest, SlackBody, parse_slack_body
 from bot.http.slack_signature import signature_problem
-from bot.incidents import service
+from bot.incidents import store as service
 from bot.safety import install_log_hygiene
 from bot.slack.app import VERIFIED
 from bot.slack.respond import is_slack_response_url
@@ -60,7 +60,7 @@ def build_web_app(ctx: AppContext, slack_app: App | None, *, extra_routes: list[
     """`slack_app` is None in Socket Mode, where Slack traffic arrives over the socket instead."""
     install_log_hygiene()
     probe = DatabaseProbe(lambda: ctx.engine)
-    ctx.services["database_probe"] = probe
+    ctx.services.database_probe = probe
 
     async def slack_events(request: Request) -> Response:
         if slack_app is None:

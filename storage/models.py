@@ -144,7 +144,7 @@ class ProcessedEvent(SQLModel, table=True):
 
 
 class PageRecord(SQLModel, table=True):
-    """A page and its escalation state (the pure `bot.paging.escalation.Page`, stored)."""
+    """A page and its escalation state (the pure `bot.paging.domain.escalation.Page`, stored)."""
 
     __tablename__ = "pages"
 
@@ -413,3 +413,7 @@ class PostmortemRecord(SQLModel, table=True):
     publish_error: Optional[str] = Field(default=None)
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     published_at: Optional[datetime] = _ts()
+
+
+# Tables of newer features live beside this module; importing them here registers them on SQLModel.metadata.
+from storage import tables_contacts, tables_followups, tables_telemetry  # noqa: E402,F401

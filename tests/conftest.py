@@ -18,7 +18,7 @@ from bot.context import AppContext
 from bot.devtools.fake_slack import FakeSlack, FakeSlackServer
 from bot.devtools.signed_requests import SlackSender
 # Any call the strict Slack stand-in refused (as Slack would) fails the test that made it.
-from bot.devtools.slack_spec.pytest_fixture import no_slack_violations  # noqa: F401
+from bot.devtools.slack_violations_fixture import no_slack_violations  # noqa: F401
 from bot.server import Running, build_context, start_in_thread
 from bot.settings import Settings
 from storage.db import normalize_url, upgrade

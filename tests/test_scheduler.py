@@ -126,13 +126,15 @@ def test_a_stale_epoch_is_not_leadership(database_url):
 def test_fenced_jobs_do_nothing_on_a_process_that_is_not_the_leader(database_url, tmp_path):
     from bot import jobs
 
+    from bot.context import Services
+
     class Ctx:
-        services: dict = {}
+        services: Services
 
     engine = make_engine(database_url)
     scheduler = Scheduler(engine, check_seconds=60)
     ctx = Ctx()
-    ctx.services = {"scheduler": scheduler}
+    ctx.services = Services(scheduler=scheduler)
     previous = jobs._context
     try:
         scheduler.start()

@@ -6,7 +6,7 @@ similar past incidents (BM25 over past incidents and their postmortems), and the
 they grow during the incident: the ids of everything before them stay the same from one suggestion to the next).
 The title, description, severity and status also go to the model as the incident itself.
 
-Nothing here talks to Slack or to the model; redaction happens in the domain (`bot.llm.context.prepare`) for what
+Nothing here talks to Slack or to the model; redaction happens in the domain (`bot.assist.domain.context.prepare`) for what
 leaves the process, and `label()` redacts and neutralises the short labels shown in Slack next to evidence ids.
 """
 
@@ -20,7 +20,7 @@ from typing import Any
 from sqlmodel import Session, col, or_, select
 
 from bot.context import AppContext
-from bot.llm import (
+from bot.assist.domain import (
     ChangeEvent,
     EvidenceItem,
     Incident as LLMIncident,
@@ -35,8 +35,8 @@ from bot.llm import (
     similar,
     similar_as_evidence,
 )
-from bot.llm.changes import DEFAULT_WINDOW_HOURS
-from bot.llm.similar import tokenize
+from bot.assist.domain.changes import DEFAULT_WINDOW_HOURS
+from bot.assist.domain.similar import tokenize
 from storage.models import (
     AlertGroupIncident,
     AlertRecord,

@@ -1,6 +1,6 @@
 """Block Kit for triage and root-cause suggestions.
 
-Every string that came from the model or from evidence was made display-safe by the domain (`bot.llm.display`:
+Every string that came from the model or from evidence was made display-safe by the domain (`bot.assist.domain.display`:
 placeholders mapped back to plain names, mentions neutralised) or by `evidence.label`; what is added here is
 Firewatch's own wording, configured names (severities, rotations), Slack ids from the database and the clicking
 user's id from Slack's own payload. URLs are linked only when they are plain http(s) URLs from the evidence.

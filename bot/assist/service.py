@@ -25,17 +25,16 @@ from bot.assist import evidence as ev
 from bot.assist import messages
 from bot.context import AppContext
 from bot.core.slack_errors import slack_error_code
-from bot.incidents import flows as incident_flows
+from bot.incidents import service as incident_flows
 from bot.incidents import messages as incident_messages
-from bot.incidents import service as incident_service
-from bot.llm import ChangeEvent, LLMClient, RcaResult, TriageSuggestion, Usage, rca, resolve_settings, triage
+from bot.incidents import store as incident_service
+from bot.assist.domain import ChangeEvent, RcaResult, TriageSuggestion, Usage, rca, resolve_settings, triage
+from bot.assist.llm_client import LLMClient
 from storage.models import ChangeEventRecord, Incident, LLMUsageRecord, SuggestionRecord
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
-LLM_SERVICE = "llm"
-HTTP_CLIENT_SERVICE = "llm_http_client"  # optional: an httpx.Client to use for the LLM (tests, demo)
 MAX_CLIENT_HISTORY = 200
 
 
@@ -49,30 +48,31 @@ def build_llm(ctx: AppContext, *, http_client: httpx.Client | None = None,
     settings = resolve_settings(ctx.config.llm, env)
     if settings is None:
         return None
-    http_client = http_client or ctx.services.get(HTTP_CLIENT_SERVICE)
+    http_client = http_client or ctx.services.llm_http_client
     if http_client is None:
         http_client = httpx.Client(
             timeout=httpx.Timeout(settings.timeout_seconds, connect=min(10.0, settings.timeout_seconds)),
             follow_redirects=False,
         )
-        ctx.services.setdefault("_assist_owned_http_clients", []).append(http_client)
+        ctx.services.owned_http_clients.append(http_client)
     return LLMClient.from_config(ctx.config.llm, env, http_client=http_client)
 
 
 def configure_llm(ctx: AppContext, *, client: LLMClient | None = None, http_client: httpx.Client | None = None,
                   env: Mapping[str, str] | None = None) -> LLMClient | None:
-    """(Re)build `ctx.services["llm"]`: with `client` as given, or from config/env using `http_client`. Safe to
+    """(Re)build `ctx.services.llm`: with `client` as given, or from config/env using `http_client`. Safe to
     call after the server started (handlers read the service at call time)."""
-    ctx.services[LLM_SERVICE] = client if client is not None else build_llm(ctx, http_client=http_client, env=env)
-    return ctx.services[LLM_SERVICE]
+    ctx.services.llm = client if client is not None else build_llm(ctx, http_client=http_client, env=env)
+    return ctx.services.llm
 
 
 def llm_client(ctx: AppContext) -> LLMClient | None:
-    return ctx.services.get(LLM_SERVICE)
+    return ctx.services.llm
 
 
 def close_owned_clients(ctx: AppContext) -> None:
-    for client in ctx.services.pop("_assist_owned_http_clients", []):
+    owned, ctx.services.owned_http_clients = ctx.services.owned_http_clients, []
+    for client in owned:
         try:
             client.close()
         except Exception:  # noqa: BLE001

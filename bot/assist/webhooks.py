@@ -19,7 +19,7 @@ from bot.assist import service
 from bot.context import AppContext
 from bot.http.database import database_unavailable_response, is_database_unavailable
 from bot.http.webhook_body import WebhookRefused, read_webhook_json
-from bot.llm import ChangeEvent
+from bot.assist.domain import ChangeEvent
 from bot.paging.intake import check_token
 
 log = logging.getLogger(__name__)

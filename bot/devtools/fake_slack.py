@@ -67,7 +67,7 @@ class Violation:
 
 
 # Every violation of every fake in this process, in order: a test fixture checks what a test added
-# (see bot/devtools/slack_spec/pytest_fixture.py), even for fakes created or reset inside the test.
+# (see bot/devtools/slack_violations_fixture.py), even for fakes created or reset inside the test.
 ALL_VIOLATIONS: list[Violation] = []
 
 

@@ -1,6 +1,6 @@
 """Fairness audit: the vendor schedule as it would run (expanded by its own rules) against Firewatch's plan.
 
-Both sides are weighed with the same rules (`bot.rotations.burden`: nights, weekends and public holidays in
+Both sides are weighed with the same rules (`bot.rotations.domain.burden`: nights, weekends and public holidays in
 each person's own zone and country), over the same window, with the same overrides. MaxDev is the largest
 gap between what someone carries and their fair share (by FTE), also given in units of the heaviest
 Firewatch shift so that "1.0" means "one shift off".
@@ -14,11 +14,11 @@ from pathlib import Path
 
 from bot.importers.domain import MappedSchedule
 from bot.importers.expand import expand_schedule
-from bot.rotations.burden import Burden, BurdenCalculator
-from bot.rotations.config import RotationConfig
-from bot.rotations.engine import plan_window
-from bot.rotations.models import Override
-from bot.rotations.report import fairness_report
+from bot.rotations.domain.burden import Burden, BurdenCalculator
+from bot.rotations.domain.config import RotationConfig
+from bot.rotations.domain.engine import plan_window
+from bot.rotations.domain.models import Override
+from bot.rotations.domain.report import fairness_report
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,10 @@ from typing import Any
 
 from bot.core.durations import format_duration
 from bot.core.slugs import slugify
-from bot.rotations.config import zone
+from bot.rotations.domain.config import zone
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-# Shift lengths Firewatch accepts (bot.rotations.config.parse_length): hours that divide a day, days, weeks.
+# Shift lengths Firewatch accepts (bot.rotations.domain.config.parse_length): hours that divide a day, days, weeks.
 _HOUR_LENGTHS = (1, 2, 3, 4, 6, 8, 12)
 
 

@@ -4,7 +4,7 @@ PagerDuty, Opsgenie and Grafana OnCall all hand off at the same *local* time acr
 turn that spans the change is 23 or 25 hours long. Restrictions are local wall-clock windows too. Where
 layers overlap the higher priority wins, and overrides win over every layer. Wall-clock times that do not
 exist (spring forward) or happen twice (fall back) resolve as Firewatch's own grid does
-(`bot.rotations.timeline.resolve_wall_time`), so the two sides are compared on the same instants.
+(`bot.rotations.domain.timeline.resolve_wall_time`), so the two sides are compared on the same instants.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.importers.domain import Layer, Schedule, Window
-from bot.rotations.config import zone
-from bot.rotations.timeline import UTC, resolve_wall_time
+from bot.rotations.domain.config import zone
+from bot.rotations.domain.timeline import UTC, resolve_wall_time
 
 Interval = tuple[str | None, datetime, datetime]  # (person key, start, end), UTC
 

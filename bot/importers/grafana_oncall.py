@@ -30,7 +30,7 @@ from bot.importers.domain import (
     known_zone,
     parse_iso,
 )
-from bot.rotations.config import zone
+from bot.rotations.domain.config import zone
 
 VENDOR = "grafana-oncall"
 _BY_DAY = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -149,7 +149,7 @@ def _shift(schedule: Schedule, raw: dict, export: VendorExport) -> None:
 def _aware(value: datetime, tz: str) -> datetime:
     if value.tzinfo is not None:
         return value
-    from bot.rotations.timeline import resolve_wall_time
+    from bot.rotations.domain.timeline import resolve_wall_time
 
     return resolve_wall_time(value, zone(tz))
 

@@ -13,7 +13,7 @@ from collections import Counter
 from datetime import date, datetime, timedelta
 
 from bot.importers.domain import CoverOverride, Layer, Note, Person, Schedule, UnreadableExport, VendorExport, known_zone
-from bot.rotations.config import zone
+from bot.rotations.domain.config import zone
 
 VENDOR = "ical"
 

@@ -29,7 +29,7 @@ from bot.importers.domain import (
     known_zone,
     parse_iso,
 )
-from bot.rotations.config import zone
+from bot.rotations.domain.config import zone
 
 VENDOR = "opsgenie"
 _DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")

@@ -176,7 +176,7 @@ def _policy(obj: dict, notes: list[Note]) -> Policy:
 
 
 def _zone(tz: str):
-    from bot.rotations.config import zone
+    from bot.rotations.domain.config import zone
 
     return zone(tz)
 

@@ -21,9 +21,9 @@ from bot.importers import grafana_oncall, ical, opsgenie, pagerduty
 from bot.importers._documents import read_documents
 from bot.importers.audit import Audit, audit, draw_chart
 from bot.importers.domain import Directory, ImportResult, Note, UnreadableExport, VendorExport, build_config
-from bot.rotations.config import zone
-from bot.rotations.models import Override
-from bot.rotations.timeline import to_aware
+from bot.rotations.domain.config import zone
+from bot.rotations.domain.models import Override
+from bot.rotations.domain.timeline import to_aware
 
 PARSERS = {"pagerduty": pagerduty.parse, "opsgenie": opsgenie.parse, "grafana-oncall": grafana_oncall.parse}
 ICAL_TIMEOUT_SECONDS = 20.0

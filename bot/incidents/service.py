@@ -1,279 +1,274 @@
-"""Incident state in the database: every change writes the incident, a timeline event and an audit entry in one
-transaction. Callers pass a session from `storage.db.session_scope`; nothing here talks to Slack."""
+"""Incident flows that span the database and Slack.
+
+The record is written first, then each Slack step runs and its result is stored at once. A step that fails
+leaves the record with what is still missing (`missing_steps`), which `/incident repair`, a retried command or the
+start-up sweep finishes: never a channel without a record, never a record silently missing its channel.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+import logging
+from slack_sdk.errors import SlackApiError
 
-from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from bot.context import AppContext
+from bot.core.slack_dates import slack_date
+from bot.core.slack_errors import slack_error_code
+from bot.incidents import messages, store as service
+from bot.incidents.visibility import announcement_allowed, announcement_target
+from bot.incidents.domain import channel_name, topic_text, ts_to_datetime
+from bot.safety import neutralize_broadcasts
+from storage.models import Incident
 
-from bot.correlation import current_correlation_id
-from bot.incidents.domain import STATUSES, can_transition
-from storage.models import AuditLog, FollowUp, Incident, IncidentRole, Participant, ProcessedEvent, TimelineEvent
-from storage.types import utcnow
-
-
-class IncidentError(ValueError):
-    """A request that cannot be applied to the incident in its current state (shown to the user)."""
-
-
-def _snapshot(incident: Incident) -> dict[str, Any]:
-    return {"status": incident.status, "severity": incident.severity, "commander_id": incident.commander_id,
-            "title": incident.title, "channel_id": incident.channel_id}
+log = logging.getLogger(__name__)
+MAX_NAME_ATTEMPTS = 10
 
 
-def audit(session: Session, *, actor: str | None, entity: str, entity_id: int | None, action: str,
-          before: dict[str, Any] | None = None, after: dict[str, Any] | None = None) -> None:
-    session.add(AuditLog(actor_id=actor, entity=entity, entity_id=entity_id, action=action, before=before,
-                         after=after, correlation_id=current_correlation_id()))
+def missing_steps(ctx: AppContext, incident: Incident) -> list[str]:
+    steps = []
+    if not incident.channel_id:
+        steps.append("channel")
+    if not incident.reporter_invited:
+        steps.append("invite")
+    if not incident.topic_set:
+        steps.append("topic")
+    if not incident.summary_ts:
+        steps.append("summary")
+    if not incident.summary_pinned:
+        steps.append("pin")
+    if announcement_target(ctx.config, incident) and not incident.announcement_ts:
+        steps.append("announcement")
+    return steps
 
 
-def next_number(session: Session, counter: str = "incident_number") -> int:
-    """Allocate the next incident number. One atomic UPDATE … RETURNING: the row lock (PostgreSQL) or the write
-    lock (SQLite) makes concurrent declares queue, so no two can read the same value."""
-    value = session.execute(
-        text("UPDATE counters SET value = value + 1 WHERE name = :name RETURNING value"), {"name": counter}
-    ).scalar_one_or_none()
-    if value is None:
-        raise RuntimeError(f"counter {counter!r} is missing; run `firewatch db upgrade`")
-    return int(value)
+def declare(ctx: AppContext, *, title: str, severity: str, reporter_id: str | None, description: str = "",
+            private: bool = False, source: str = "slack") -> tuple[Incident, list[str]]:
+    """Record the incident, then run the Slack set-up. Returns the incident and any set-up problems."""
+    with ctx.session() as s:
+        incident = service.declare(s, title=title, severity=severity, reporter_id=reporter_id,
+                                   description=description, private=private, source=source)
+    problems = ensure_slack_setup(ctx, incident.id)
+    with ctx.session() as s:
+        return service.get(s, incident.id), problems
 
 
-def declare(session: Session, *, title: str, severity: str, reporter_id: str | None, description: str = "",
-            private: bool = False, source: str = "slack", now: datetime | None = None) -> Incident:
-    """Create the incident record (before any Slack step, so a channel never exists without a record)."""
-    now = now or utcnow()
-    number = next_number(session)
-    incident = Incident(number=number, title=title.strip(), description=description.strip(), severity=severity,
-                        status="investigating", private=private, source=source, reporter_id=reporter_id,
-                        created_at=now, updated_at=now)
-    session.add(incident)
-    session.flush()
-    if reporter_id:
-        session.add(Participant(incident_id=incident.id, user_id=reporter_id, reason="reporter", joined_at=now))
-    add_timeline(session, incident, "declared", f"Incident declared ({severity}): {incident.title}",
-                 actor=reporter_id, at=now)
-    audit(session, actor=reporter_id, entity="incident", entity_id=incident.id, action="declare",
-          after=_snapshot(incident))
-    return incident
+def _invitees(ctx: AppContext, incident: Incident) -> list[str]:
+    users = [incident.reporter_id] if incident.reporter_id else []
+    oncall = ctx.services.oncall_for_incident
+    if oncall is not None:
+        users += [u for u in oncall(ctx) if u not in users]
+    return users
 
 
-def get_by_channel(session: Session, channel_id: str | None) -> Incident | None:
-    if not channel_id:
-        return None
-    return session.exec(select(Incident).where(Incident.channel_id == channel_id)).first()
+def ensure_slack_setup(ctx: AppContext, incident_id: int) -> list[str]:
+    """Run every missing Slack step for the incident; return `step: error` lines for steps that failed."""
+    with ctx.session() as s:
+        incident = service.get(s, incident_id)
+    client, prefix, problems = ctx.slack, ctx.prefix, []
 
+    def store(**fields) -> None:
+        with ctx.session() as s:
+            inc = service.get(s, incident_id)
+            service.record_setup(s, inc, **fields)
+            for k, v in fields.items():
+                setattr(incident, k, v)
 
-def get_by_number(session: Session, number: int) -> Incident | None:
-    return session.exec(select(Incident).where(Incident.number == number)).first()
-
-
-def get(session: Session, incident_id: int) -> Incident | None:
-    return session.get(Incident, incident_id)
-
-
-def list_open(session: Session) -> list[Incident]:
-    return list(session.exec(select(Incident).where(Incident.status != "resolved").order_by(col(Incident.number))))
-
-
-def incomplete_setup(session: Session) -> list[Incident]:
-    """Incidents whose Slack set-up did not finish (a step failed, or the process stopped part-way)."""
-    rows = session.exec(select(Incident).where(
-        (Incident.channel_id.is_(None)) | (Incident.summary_ts.is_(None)) | (col(Incident.summary_pinned).is_(False))
-        | (col(Incident.topic_set).is_(False)) | (col(Incident.reporter_invited).is_(False))
-        | (Incident.announcement_ts.is_(None))
-    ))
-    return list(rows)
-
-
-def add_timeline(session: Session, incident: Incident, kind: str, text_: str, *, actor: str | None,
-                 at: datetime | None = None, source_channel: str | None = None, source_ts: str | None = None,
-                 permalink: str | None = None) -> TimelineEvent | None:
-    """Add a timeline event; with `source_ts`, a second add of the same Slack message is ignored (returns None)."""
-    event = TimelineEvent(incident_id=incident.id, at=at or utcnow(), kind=kind, text=text_, actor_id=actor,
-                          source_channel=source_channel, source_ts=source_ts, permalink=permalink)
-    if source_ts is None:
-        session.add(event)
-        session.flush()
-        return event
     try:
-        with session.begin_nested():
-            session.add(event)
-        return event
-    except IntegrityError:
+        if not incident.channel_id:
+            for attempt in range(1, MAX_NAME_ATTEMPTS + 1):
+                name = channel_name(prefix, incident.number, incident.title, attempt)
+                try:
+                    resp = client.conversations_create(name=name, is_private=incident.private)
+                except SlackApiError as exc:
+                    if slack_error_code(exc) == "name_taken" and attempt < MAX_NAME_ATTEMPTS:
+                        continue
+                    raise
+                store(channel_id=resp["channel"]["id"], channel_name=resp["channel"]["name"])
+                break
+        if not incident.reporter_invited:
+            users = _invitees(ctx, incident)
+            if users:
+                try:
+                    client.conversations_invite(channel=incident.channel_id, users=",".join(users))
+                except SlackApiError as exc:
+                    if slack_error_code(exc) not in ("already_in_channel", "cant_invite_self"):
+                        raise
+                with ctx.session() as s:
+                    inc = service.get(s, incident_id)
+                    for u in users:
+                        service.add_participant(s, inc, u, "invited")
+            store(reporter_invited=True)
+        if not incident.topic_set:
+            client.conversations_setTopic(channel=incident.channel_id,
+                                          topic=topic_text(incident.severity, incident.status, incident.commander_id))
+            store(topic_set=True)
+        if not incident.summary_ts:
+            with ctx.session() as s:
+                roles = service.roles(s, incident)
+            resp = client.chat_postMessage(channel=incident.channel_id, text=messages.summary_text(incident, prefix),
+                                           blocks=messages.summary_blocks(incident, roles, prefix))
+            store(summary_ts=resp["ts"])
+            with ctx.session() as s:
+                declared = service.latest_event(s, incident, "declared")
+            if declared is not None:
+                link_timeline(ctx, declared.id, incident.channel_id, resp["ts"])
+        if not incident.summary_pinned:
+            try:
+                client.pins_add(channel=incident.channel_id, timestamp=incident.summary_ts)
+            except SlackApiError as exc:
+                if slack_error_code(exc) != "already_pinned":
+                    raise
+            store(summary_pinned=True)
+        announce = announcement_target(ctx.config, incident)
+        if announce and not incident.announcement_ts:
+            resp = client.chat_postMessage(channel=announce, text=messages.summary_text(incident, prefix),
+                                           blocks=messages.announcement_blocks(incident, prefix), unfurl_links=False)
+            store(announcement_channel=announce, announcement_ts=resp["ts"])
+        if incident.setup_error:
+            store(setup_error=None)
+    except Exception as exc:  # noqa: BLE001 - any failure is recorded; the record survives for repair
+        step = (missing_steps(ctx, incident) or ["slack"])[0]
+        problem = f"{step}: {slack_error_code(exc)}"
+        log.warning("incident %s: Slack set-up step failed: %s", incident.number, problem,
+                    exc_info=not isinstance(exc, SlackApiError) and not incident.private)  # tracebacks carry text
+        store(setup_error=problem)
+        problems.append(problem)
+    return problems
+
+
+def repair_all(ctx: AppContext) -> dict[int, list[str]]:
+    """Finish the Slack set-up of every incident that is missing a step (run at start-up and on demand)."""
+    with ctx.session() as s:
+        pending = [i for i in service.incomplete_setup(s) if missing_steps(ctx, i)]
+    return {i.number: ensure_slack_setup(ctx, i.id) for i in pending}
+
+
+def refresh_slack(ctx: AppContext, incident_id: int) -> None:
+    """Bring the pinned summary, topic and announcement in line with the record. Failures are logged only: the
+    record is the truth and the next change (or a repair) refreshes again."""
+    with ctx.session() as s:
+        incident = service.get(s, incident_id)
+        roles = service.roles(s, incident)
+    prefix = ctx.prefix
+    steps = [
+        ("summary", lambda: incident.summary_ts and ctx.slack.chat_update(
+            channel=incident.channel_id, ts=incident.summary_ts, text=messages.summary_text(incident, prefix),
+            blocks=messages.summary_blocks(incident, roles, prefix))),
+        ("topic", lambda: incident.channel_id and ctx.slack.conversations_setTopic(
+            channel=incident.channel_id, topic=topic_text(incident.severity, incident.status, incident.commander_id))),
+        ("announcement", lambda: announcement_allowed(ctx.config, incident) and ctx.slack.chat_update(
+            channel=incident.announcement_channel, ts=incident.announcement_ts,
+            text=messages.summary_text(incident, prefix), blocks=messages.announcement_blocks(incident, prefix))),
+    ]
+    for name, step in steps:
+        try:
+            step()
+        except Exception as exc:  # noqa: BLE001
+            log.warning("incident %s: could not refresh %s: %s", incident.number, name, slack_error_code(exc))
+
+
+def post_in_channel(ctx: AppContext, incident: Incident, text: str, *, timeline_event_id: int | None = None) -> str | None:
+    """Post `text` in the incident channel; with `timeline_event_id`, link that timeline entry to the message so
+    the postmortem's timeline can cite it. Returns the message ts."""
+    if not incident.channel_id:
+        return None
+    ts = ctx.slack.chat_postMessage(channel=incident.channel_id, text=text)["ts"]
+    if timeline_event_id is not None:
+        link_timeline(ctx, timeline_event_id, incident.channel_id, ts)
+    return ts
+
+
+def link_timeline(ctx: AppContext, event_id: int, channel: str, ts: str) -> None:
+    """Point a timeline entry at its Slack message."""
+    permalink = _permalink(ctx, channel, ts)
+    with ctx.session() as s:
+        service.link_timeline(s, event_id, channel, ts, permalink)
+
+
+def _permalink(ctx: AppContext, channel: str, ts: str) -> str | None:
+    """Best effort: a missing permalink never fails the command that asked for it."""
+    try:
+        return ctx.slack.chat_getPermalink(channel=channel, message_ts=ts).get("permalink")
+    except SlackApiError as exc:
+        log.info("no permalink for %s: %s", ts, slack_error_code(exc))
         return None
 
 
-def timeline(session: Session, incident: Incident) -> list[TimelineEvent]:
-    return list(session.exec(select(TimelineEvent).where(TimelineEvent.incident_id == incident.id)
-                             .order_by(col(TimelineEvent.at), col(TimelineEvent.id))))
-
-
-def _acknowledge(incident: Incident, now: datetime) -> None:
-    # The first response by anyone (a commander taking charge, a status change, an acknowledged page) ends the
-    # time-to-acknowledge clock.
-    if incident.acknowledged_at is None:
-        incident.acknowledged_at = now
-
-
-def set_status(session: Session, incident: Incident, status: str, *, actor: str | None,
-               now: datetime | None = None) -> TimelineEvent:
-    if status not in STATUSES:
-        raise IncidentError(f"unknown status {status!r}")
-    if incident.status == status:
-        raise IncidentError(f"the incident is already {status}")
-    if not can_transition(incident.status, status):
-        raise IncidentError("the incident is resolved; declare a new one or ask an admin to reopen it")
-    if status == "resolved":
-        return resolve(session, incident, summary=None, actor=actor, now=now)
-    now = now or utcnow()
-    before = _snapshot(incident)
-    incident.status = status
-    _acknowledge(incident, now)
-    if status == "monitoring" and incident.mitigated_at is None:
-        incident.mitigated_at = now
-    incident.updated_at = now
-    session.add(incident)
-    event = add_timeline(session, incident, "status", f"Status changed from {before['status']} to {status}",
-                         actor=actor, at=now)
-    audit(session, actor=actor, entity="incident", entity_id=incident.id, action="status", before=before,
-          after=_snapshot(incident))
-    return event
-
-
-def set_severity(session: Session, incident: Incident, severity: str, *, actor: str | None,
-                 now: datetime | None = None) -> TimelineEvent:
-    if incident.severity == severity:
-        raise IncidentError(f"the incident is already {severity}")
-    now = now or utcnow()
-    before = _snapshot(incident)
-    incident.severity = severity
-    incident.updated_at = now
-    session.add(incident)
-    event = add_timeline(session, incident, "severity", f"Severity changed from {before['severity']} to {severity}",
-                         actor=actor, at=now)
-    audit(session, actor=actor, entity="incident", entity_id=incident.id, action="severity", before=before,
-          after=_snapshot(incident))
-    return event
-
-
-def add_participant(session: Session, incident: Incident, user_id: str, reason: str) -> None:
-    exists = session.exec(select(Participant).where(Participant.incident_id == incident.id,
-                                                    Participant.user_id == user_id)).first()
-    if exists is None:
-        session.add(Participant(incident_id=incident.id, user_id=user_id, reason=reason))
-
-
-def is_participant(session: Session, incident: Incident, user_id: str | None) -> bool:
-    """Reporter, invitee or role holder of the incident (the people Firewatch put in its channel)."""
-    if not user_id:
-        return False
-    if user_id in (incident.reporter_id, incident.commander_id):
-        return True
-    return session.exec(select(Participant).where(Participant.incident_id == incident.id,
-                                                  Participant.user_id == user_id)).first() is not None
-
-
-def assign_role(session: Session, incident: Incident, role: str, user_id: str, *, actor: str | None,
-                now: datetime | None = None) -> TimelineEvent:
-    now = now or utcnow()
-    before = _snapshot(incident)
-    row = session.exec(select(IncidentRole).where(IncidentRole.incident_id == incident.id,
-                                                  IncidentRole.role == role)).first()
-    if row is not None and row.user_id == user_id:
-        raise IncidentError(f"<@{user_id}> is already {role}")
-    previous = row.user_id if row else None
-    if row is None:
-        row = IncidentRole(incident_id=incident.id, role=role, user_id=user_id, assigned_by=actor, assigned_at=now)
-    else:
-        row.user_id, row.assigned_by, row.assigned_at = user_id, actor, now
-    session.add(row)
-    if role == "commander":
-        incident.commander_id = user_id
-        _acknowledge(incident, now)
-    incident.updated_at = now
-    session.add(incident)
-    add_participant(session, incident, user_id, role)
-    text_ = f"<@{user_id}> is now {role}" + (f" (was <@{previous}>)" if previous else "")
-    event = add_timeline(session, incident, "role", text_, actor=actor, at=now)
-    audit(session, actor=actor, entity="incident", entity_id=incident.id, action=f"role:{role}",
-          before={**before, "role_holder": previous}, after={**_snapshot(incident), "role_holder": user_id})
-    return event
-
-
-def roles(session: Session, incident: Incident) -> dict[str, str]:
-    rows = session.exec(select(IncidentRole).where(IncidentRole.incident_id == incident.id))
-    return {r.role: r.user_id for r in rows}
-
-
-def add_followup(session: Session, incident: Incident, text_: str, *, owner: str | None, actor: str | None,
-                 kind: str = "prevent") -> FollowUp:
-    item = FollowUp(incident_id=incident.id, text=text_, owner_id=owner, created_by=actor, kind=kind)
-    session.add(item)
-    session.flush()
-    owner_text = f" (owner <@{owner}>)" if owner else ""
-    add_timeline(session, incident, "followup", f"Follow-up: {text_}{owner_text}", actor=actor)
-    audit(session, actor=actor, entity="follow_up", entity_id=item.id, action="create",
-          after={"incident_id": incident.id, "text": text_, "owner_id": owner, "kind": kind})
-    return item
-
-
-def followups(session: Session, incident: Incident) -> list[FollowUp]:
-    return list(session.exec(select(FollowUp).where(FollowUp.incident_id == incident.id).order_by(col(FollowUp.id))))
-
-
-def resolve(session: Session, incident: Incident, *, summary: str | None, actor: str | None,
-            now: datetime | None = None) -> TimelineEvent:
-    if incident.status == "resolved":
-        raise IncidentError("the incident is already resolved")
-    now = now or utcnow()
-    before = _snapshot(incident)
-    incident.status = "resolved"
-    _acknowledge(incident, now)
-    if incident.mitigated_at is None:
-        incident.mitigated_at = now
-    incident.resolved_at = now
-    incident.resolution_summary = summary
-    incident.updated_at = now
-    session.add(incident)
-    event = add_timeline(session, incident, "resolved", "Incident resolved" + (f": {summary}" if summary else ""),
-                         actor=actor, at=now)
-    audit(session, actor=actor, entity="incident", entity_id=incident.id, action="resolve", before=before,
-          after=_snapshot(incident))
-    return event
-
-
-def link_timeline(session: Session, event_id: int, channel: str, ts: str, permalink: str | None) -> None:
-    """Point a timeline event at the Slack message that announced it (for permalinks in the postmortem)."""
-    event = session.get(TimelineEvent, event_id)
-    if event is not None and event.source_ts is None:
-        event.source_channel, event.source_ts, event.permalink = channel, ts, permalink
-        session.add(event)
-
-
-def latest_event(session: Session, incident: Incident, kind: str) -> TimelineEvent | None:
-    return session.exec(select(TimelineEvent).where(TimelineEvent.incident_id == incident.id, TimelineEvent.kind == kind)
-                        .order_by(col(TimelineEvent.id).desc())).first()
-
-
-def record_setup(session: Session, incident: Incident, **fields: Any) -> None:
-    """Store the result of a Slack set-up step (channel id, message ts, flags)."""
-    for key, value in fields.items():
-        setattr(incident, key, value)
-    incident.updated_at = utcnow()
-    session.add(incident)
-    audit(session, actor=None, entity="incident", entity_id=incident.id, action="slack_setup",
-          after={k: v for k, v in fields.items()})
-
-
-def claim_event(session: Session, event_id: str) -> bool:
-    """True the first time an Events API `event_id` is seen; False for a retry or duplicate delivery."""
+def require_known_user(ctx: AppContext, user_id: str) -> None:
+    """Refuse (IncidentError) a user id the workspace does not have, or whose account is deactivated, before
+    anything is recorded. If Slack cannot answer, refuse too: a role given to nobody is worse than a retry."""
     try:
-        with session.begin_nested():
-            session.add(ProcessedEvent(event_id=event_id))
-        return True
-    except IntegrityError:
+        user = ctx.slack.users_info(user=user_id).get("user") or {}
+    except SlackApiError as exc:
+        if slack_error_code(exc) in ("user_not_found", "users_not_found"):
+            raise service.IncidentError(f"there is no user `{user_id}` in this workspace; "
+                                        "mention someone from the member list") from None
+        raise service.IncidentError(f"could not check `{user_id}` with Slack ({slack_error_code(exc)}); "
+                                    "nothing was changed, try again shortly") from None
+    if user.get("deleted"):
+        raise service.IncidentError(f"`{user_id}` is deactivated; pick someone who is in the workspace")
+
+
+def broadcast_update(ctx: AppContext, incident: Incident, author: str | None, body: str,
+                     timeline_event_id: int | None = None) -> None:
+    """Post an update in the incident channel and, threaded and broadcast, under the announcement."""
+    text = messages.update_text(incident, ctx.prefix, author, body)
+    post_in_channel(ctx, incident, text, timeline_event_id=timeline_event_id)
+    if announcement_allowed(ctx.config, incident):
+        ctx.slack.chat_postMessage(channel=incident.announcement_channel, thread_ts=incident.announcement_ts,
+                                   reply_broadcast=True, text=text)
+    elif announcement_target(ctx.config, incident):
+        ctx.slack.chat_postMessage(channel=announcement_target(ctx.config, incident), text=text)
+
+
+def pin_message_to_timeline(ctx: AppContext, channel: str, ts: str, actor: str | None) -> bool:
+    """Add a Slack message to its incident's timeline at the message's own time; False if not an incident
+    channel or already there."""
+    with ctx.session() as s:
+        incident = service.get_by_channel(s, channel)
+    if incident is None:
         return False
+    text, author = "(message not readable)", None
+    try:
+        history = ctx.slack.conversations_history(channel=channel, latest=ts, inclusive=True, limit=1)
+        msgs = [m for m in history.get("messages", []) if m.get("ts") == ts]
+        if msgs:
+            text, author = msgs[0].get("text", ""), msgs[0].get("user")
+    except SlackApiError as exc:
+        log.warning("could not read pinned message %s in %s: %s", ts, channel, slack_error_code(exc))
+    permalink = _permalink(ctx, channel, ts)
+    with ctx.session() as s:
+        inc = service.get(s, incident.id)
+        event = service.add_timeline(s, inc, "message", text, actor=author or actor, at=ts_to_datetime(ts),
+                                     source_channel=channel, source_ts=ts, permalink=permalink)
+    return event is not None
+
+
+def timeline_text(ctx: AppContext, incident: Incident) -> str:
+    """The last 30 timeline entries, one line each, times in the reader's zone."""
+    with ctx.session() as s:
+        events = service.timeline(s, incident)
+    lines = [f"• {slack_date(e.at, '{time}')} {neutralize_broadcasts(e.text)[:300]}" for e in events[-30:]]
+    return "\n".join(lines) if lines else "(empty)"
+
+
+
+def run_hooks(ctx: AppContext, name: str, incident_id: int) -> None:
+    """Run the feature hooks registered under `name` (`after_declare`, `after_resolve`: triage, postmortem
+    drafts). A failing hook is logged and never undoes or blocks the incident change that triggered it."""
+    for hook in getattr(ctx.services, name):
+        try:
+            hook(ctx, incident_id)
+        except Exception as exc:  # noqa: BLE001
+            # A traceback can carry the incident's text (SQL parameters, prompt fragments): private ones log the
+            # exception's class only.
+            log.error("%s hook %s failed for incident %s: %s", name, getattr(hook, "__name__", hook), incident_id,
+                      exc.__class__.__name__, exc_info=not _is_private(ctx, incident_id))
+
+
+def _is_private(ctx: AppContext, incident_id: int) -> bool:
+    try:
+        with ctx.session() as s:
+            incident = service.get(s, incident_id)
+            return incident is None or bool(incident.private)
+    except Exception:  # noqa: BLE001 - unknown counts as private
+        return True

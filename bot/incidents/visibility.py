@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from slack_sdk.errors import SlackApiError
 
-from bot.config import FirewatchConfig
 from bot.context import AppContext
 from storage.models import Incident
+
+if TYPE_CHECKING:  # bot.config imports the features; they only need its type
+    from bot.config import FirewatchConfig
 
 log = logging.getLogger(__name__)
 MAX_MEMBER_PAGES = 20  # 20 × 1,000 members: far beyond any incident channel; bounds a misbehaving cursor

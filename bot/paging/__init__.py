@@ -1,6 +1,6 @@
-"""Paging and alert intake, in plain Python (no Slack, no database).
+"""Paging and alert intake.
 
-Modules: `config` (firewatch.yaml sections), `alerts` (webhook parsing), `routing` (route and severity),
-`escalation` (pure escalation steps and page state machine), `burden` (fairness weight of a page),
-`pagerduty` (Events API v2 mirror), `messages` (Slack text and Block Kit dicts).
+`domain/` holds the rules (config, alert parsing, routing, escalation, burden); `store.py` the SQL;
+`service.py`, `flows.py` and `intake.py` the use cases; `messages.py` the Block Kit; `pagerduty.py` the Events API
+v2 mirror; `webhooks.py` the HTTP edge.
 """

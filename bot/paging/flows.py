@@ -20,10 +20,11 @@ from sqlalchemy.exc import DBAPIError
 
 from bot.context import AppContext
 from bot.core.slack_errors import slack_error_code
-from bot.paging import escalation, messages, store
-from bot.paging.burden import page_burden
-from bot.paging.config import EscalationPolicyConfig, EscalationStepConfig, NotifyTarget
-from bot.paging.escalation import Exhausted, NotifyAction, Position
+from bot.paging.domain import escalation
+from bot.paging import messages, store
+from bot.paging.domain.burden import page_burden
+from bot.paging.domain.config import EscalationPolicyConfig, EscalationStepConfig, NotifyTarget
+from bot.paging.domain.escalation import Exhausted, NotifyAction, Position
 from bot.paging.messages import PageContent
 from bot.paging.pagerduty import PagerDutyClient, pd_severity, routing_key_from_env
 from storage.models import BurdenRecord, PageNotification, PageRecord
@@ -78,7 +79,7 @@ def resolve_target(ctx: AppContext, target: NotifyTarget) -> tuple[list[str], st
     """Slack user ids to notify for a step, and the rotation they were paged for (if any)."""
     if target.kind == "user":
         return [target.name], None
-    lookup = ctx.services.get("oncall_lookup")
+    lookup = ctx.services.oncall_lookup
     if lookup is None:
         return [], target.name
     user = lookup(ctx, target.name, target.role, utcnow())
@@ -270,15 +271,13 @@ def notify_step(ctx: AppContext, page_id: int, policy: EscalationPolicyConfig, a
                                          [u for u in users if u not in skip], rotation, now, uncertain=uncertain,
                                          intents=intents or {})
     notified = already + notified
-    scheduler = ctx.services.get("scheduler")
+    scheduler = ctx.services.scheduler
     delay = action.timeout if (notified or transient) else timedelta(seconds=1)
     if scheduler is not None:
-        from bot import jobs
-
         position = (page_id, action.position.pass_number, action.position.step_index)
-        scheduler.at(timeout_job_id(page_id), now + delay, jobs.page_timeout, position, grace=None)
+        scheduler.at(timeout_job_id(page_id), now + delay, "bot.jobs:page_timeout", position, grace=None)
         if transient:
-            scheduler.at(retry_job_id(page_id), now + RETRY_DELAY, jobs.page_retry, position, grace=None)
+            scheduler.at(retry_job_id(page_id), now + RETRY_DELAY, "bot.jobs:page_retry", position, grace=None)
     if transient:
         _tell_channel(ctx, page_id, f":warning: Page `{page_id}`: Slack did not take the DM to "
                       f"{', '.join(f'<@{u}>' for u in transient)}; retrying in {int(RETRY_DELAY.total_seconds())} s.")
@@ -424,11 +423,9 @@ def on_retry(ctx: AppContext, page_id: int, pass_number: int, step_index: int) -
     if not pending:
         return
     notified, transient = _send_page_dms(ctx, page_id, policy, action, content, pending, rotation, utcnow())
-    scheduler = ctx.services.get("scheduler")
+    scheduler = ctx.services.scheduler
     if transient and scheduler is not None:
-        from bot import jobs
-
-        scheduler.at(retry_job_id(page_id), utcnow() + RETRY_DELAY, jobs.page_retry,
+        scheduler.at(retry_job_id(page_id), utcnow() + RETRY_DELAY, "bot.jobs:page_retry",
                      (page_id, pass_number, step_index), grace=None)
     if notified:
         _tell_channel(ctx, page_id, f":white_check_mark: Page `{page_id}` reached "
@@ -491,7 +488,7 @@ def _escalate(ctx: AppContext, page_id: int, *, actor: str | None, expected: Pos
             s.add(row)
     if not result.changed:
         return result.message
-    scheduler = ctx.services.get("scheduler")
+    scheduler = ctx.services.scheduler
     if scheduler is not None:
         scheduler.cancel(retry_job_id(page_id))  # a retry of the previous step has nothing left to do
     deliver_step(ctx, page_id)
@@ -520,7 +517,7 @@ def acknowledge(ctx: AppContext, page_id: int, user: str) -> tuple[bool, str]:
             _mirror(ctx, policy, page_id, "acknowledge", content)  # queued under the row lock: in state order
     if not result.changed:
         return False, f"Page {page_id} is already acknowledged."
-    scheduler = ctx.services.get("scheduler")
+    scheduler = ctx.services.scheduler
     if scheduler is not None:
         scheduler.cancel(timeout_job_id(page_id))
         scheduler.cancel(retry_job_id(page_id))
@@ -549,7 +546,7 @@ def resolve(ctx: AppContext, page_id: int, *, actor: str | None, note: str = "",
             _mirror(ctx, policy, page_id, "resolve", content)  # queued under the row lock: in state order
     if not result.changed:
         return False
-    scheduler = ctx.services.get("scheduler")
+    scheduler = ctx.services.scheduler
     if scheduler is not None:
         scheduler.cancel(timeout_job_id(page_id))
         scheduler.cancel(retry_job_id(page_id))
@@ -565,7 +562,7 @@ def resolve(ctx: AppContext, page_id: int, *, actor: str | None, note: str = "",
 def _acknowledge_incident(session, row: PageRecord) -> None:
     if row.incident_id is None:
         return
-    from bot.incidents import service as incident_service
+    from bot.incidents import store as incident_service
 
     incident = incident_service.get(session, row.incident_id)
     if incident is not None and incident.acknowledged_at is None:
@@ -634,12 +631,12 @@ def _mirror(ctx: AppContext, policy: EscalationPolicyConfig, page_id: int, event
 
 def _mirror_queue(ctx: AppContext) -> "queue.Queue":
     with _MIRROR_LOCK:
-        q = ctx.services.get("pagerduty_queue")
+        q = ctx.services.pagerduty_queue
         if q is None:
             q = queue.Queue()
             # Stopping drains what is queued first (the sentinel comes last), then the thread ends.
             ctx.background.start("pagerduty-mirror", _mirror_worker, ctx, q, wake=lambda: q.put(None))
-            ctx.services["pagerduty_queue"] = q
+            ctx.services.pagerduty_queue = q
         return q
 
 
@@ -658,7 +655,7 @@ def _mirror_worker(ctx: AppContext, q: "queue.Queue") -> None:
 
 
 def _send_mirror_event(ctx: AppContext, key: str, page_id: int, event: str, content: PageContent) -> None:
-    client = ctx.services.get("pagerduty_factory", lambda k: PagerDutyClient(k))(key)
+    client = (ctx.services.pagerduty_factory or PagerDutyClient)(key)
     try:
         if event == "trigger":
             result = client.trigger(str(page_id), content.title or f"Page {page_id}",
@@ -670,7 +667,7 @@ def _send_mirror_event(ctx: AppContext, key: str, page_id: int, event: str, cont
             result = client.resolve(str(page_id))
     finally:
         close = getattr(client, "close", None)
-        if close is not None and "pagerduty_factory" not in ctx.services:
+        if close is not None and ctx.services.pagerduty_factory is None:
             close()
     with ctx.session() as s:
         row = s.get(PageRecord, page_id)

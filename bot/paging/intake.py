@@ -18,9 +18,9 @@ from sqlmodel import col, select
 
 from bot.context import AppContext
 from bot.paging import flows, messages, store
-from bot.paging.alerts import Alert, AlertGroup, dedup_key, group_identity, parse_webhook
+from bot.paging.domain.alerts import Alert, AlertGroup, dedup_key, group_identity, parse_webhook
 from bot.paging.messages import PageContent
-from bot.paging.routing import route_alert, severity_for
+from bot.paging.domain.routing import route_alert, severity_for
 from bot.safety import neutralize_mentions
 from storage.models import AlertGroupIncident, AlertRecord
 from storage.types import utcnow
@@ -131,8 +131,8 @@ def _process_one(ctx: AppContext, row: AlertRecord) -> bool:
 
 
 def _incident_for_group(ctx: AppContext, row: AlertRecord, title: str, severity: str) -> int:
-    from bot.incidents import flows as incident_flows
-    from bot.incidents import service as incident_service
+    from bot.incidents import service as incident_flows
+    from bot.incidents import store as incident_service
 
     with ctx.session() as s:
         link = s.get(AlertGroupIncident, row.group_identity)
@@ -144,7 +144,7 @@ def _incident_for_group(ctx: AppContext, row: AlertRecord, title: str, severity:
                                                  reporter_id=None, description=_describe(row), source="alert")
     with ctx.session() as s:
         s.add(AlertGroupIncident(group_identity=row.group_identity, incident_id=incident.id))
-    from bot.slack.listeners.commands.incident import run_hooks
+    from bot.incidents.service import run_hooks
 
     run_hooks(ctx, "after_declare", incident.id)
     return incident.id
@@ -176,7 +176,7 @@ def _resolve(ctx: AppContext, row: AlertRecord, alert: Alert) -> None:
     for page in pages:
         flows.resolve(ctx, page.id, actor=None, by_alert=True)
         if page.incident_id is not None:
-            from bot.incidents import service as incident_service
+            from bot.incidents import store as incident_service
 
             with ctx.session() as s:
                 incident = incident_service.get(s, page.incident_id)

@@ -20,9 +20,9 @@ from typing import Any
 from bot.core.numbers import small_int
 from bot.core.mentions import is_user_id, mention_user
 from bot.core.slack_dates import slack_date
-from bot.paging.alerts import Alert, AlertGroup
-from bot.paging.config import NotifyTarget
-from bot.paging.escalation import Position
+from bot.paging.domain.alerts import Alert, AlertGroup
+from bot.paging.domain.config import NotifyTarget
+from bot.paging.domain.escalation import Position
 from bot.safety import neutralize_mentions
 
 ACK_ACTION_ID = "page_ack"

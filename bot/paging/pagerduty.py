@@ -21,8 +21,8 @@ from typing import Any
 
 import httpx
 
-from bot.paging.alerts import Alert
-from bot.paging.config import PagerDutyMirrorConfig
+from bot.paging.domain.alerts import Alert
+from bot.paging.domain.config import PagerDutyMirrorConfig
 
 log = logging.getLogger(__name__)
 

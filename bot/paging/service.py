@@ -15,7 +15,7 @@ from sqlmodel import select
 from bot.context import AppContext
 from bot.core.slack_errors import slack_error_code
 from bot.paging import flows
-from bot.paging.escalation import Position
+from bot.paging.domain.escalation import Position
 from storage.models import Incident, PageNotification, PageRecord
 
 log = logging.getLogger(__name__)

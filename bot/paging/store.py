@@ -11,7 +11,7 @@ from typing import Any, Callable, Iterator
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
-from bot.paging.escalation import HistoryEntry, Page, PageState, Position
+from bot.paging.domain.escalation import HistoryEntry, Page, PageState, Position
 from storage.models import PageNotification, PageRecord
 
 

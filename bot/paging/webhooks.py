@@ -19,7 +19,7 @@ from bot.context import AppContext
 from bot.http.database import database_unavailable_response, is_database_unavailable
 from bot.http.webhook_body import WebhookRefused, read_webhook_json
 from bot.paging import intake
-from bot.paging.alerts import PayloadError
+from bot.paging.domain.alerts import PayloadError
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from bot.postmortems.config import GitHubConfig
+from bot.postmortems.domain.config import GitHubConfig
 
 API_VERSION = "2022-11-28"
 # Marks pull request bodies Firewatch wrote: only those are rewritten on re-publish (a human-edited body is kept).

@@ -30,11 +30,11 @@ from urllib.parse import urlparse
 
 import httpx
 
-from bot.postmortems.config import PostmortemsConfig
-from bot.postmortems.facts import PostmortemFacts
+from bot.postmortems.domain.config import PostmortemsConfig
+from bot.postmortems.domain.facts import PostmortemFacts
 from bot.postmortems.github import GitHubError, GitHubPulls
-from bot.postmortems.linter import Finding, lint
-from bot.postmortems.render import document_path
+from bot.postmortems.domain.linter import Finding, lint
+from bot.postmortems.domain.render import document_path
 
 GIT_TIMEOUT_SECONDS = 120
 NETWORK_ATTEMPTS = 3

@@ -1,46 +1,6 @@
-"""Fair on-call rotations: configuration, DST-safe shift grid, burden, planner, explanations, iCal, CLI.
+"""Fair on-call rotations.
 
-Plain Python: no Slack or database imports. The Slack app and storage call the functions re-exported here.
+`domain/` holds the rules (config, shift grid, burden, planners, explanations, iCal, the `/oncall` grammar);
+`service.py` the use cases behind `/oncall` and the CLI; `handoff.py` shift handoffs; `messages.py` the Block Kit;
+`routes.py` the iCal feed edge; `cli.py` the `firewatch schedule` edge.
 """
-
-from bot.rotations.burden import Burden, BurdenCalculator
-from bot.rotations.config import MemberConfig, RotationConfig, RulesConfig, ShiftConfig, UnavailabilityConfig
-from bot.rotations.engine import (
-    MemberLedger,
-    OnCall,
-    Plan,
-    apply_swap,
-    diff_shifts,
-    horizon_end,
-    next_on_call,
-    on_call_at,
-    plan,
-    plan_window,
-    published,
-    who_is_on,
-)
-from bot.rotations.explain import Explanation, explain
-from bot.rotations.ical import to_ical
-from bot.rotations.models import (
-    PRIMARY,
-    SECONDARY,
-    BurdenEvent,
-    CandidateNote,
-    Decision,
-    Override,
-    ServedShift,
-    Shift,
-    Swap,
-    Violation,
-)
-from bot.rotations.report import FairnessReport, MemberFairness, fairness_report
-from bot.rotations.timeline import ShiftGrid, Slot, resolve_wall_time
-
-__all__ = [
-    "PRIMARY", "SECONDARY", "Burden", "BurdenCalculator", "BurdenEvent", "CandidateNote", "Decision",
-    "Explanation", "FairnessReport", "MemberConfig", "MemberFairness", "MemberLedger", "OnCall", "Override",
-    "Plan", "RotationConfig", "RulesConfig", "ServedShift", "Shift", "ShiftConfig", "ShiftGrid", "Slot", "Swap",
-    "UnavailabilityConfig", "Violation", "apply_swap", "diff_shifts", "explain", "fairness_report",
-    "horizon_end", "next_on_call", "on_call_at", "plan", "plan_window", "published", "resolve_wall_time",
-    "to_ical", "who_is_on",
-]

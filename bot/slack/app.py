@@ -1,5 +1,5 @@
 """Builds the slack-bolt App: one Web API client, signature checks, event de-duplication, the global error
-handler, and every listener module's `register`."""
+handler, and every listener (`bot.slack.listeners.register_all`)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,8 @@ from sqlalchemy.exc import DataError
 from bot.context import AppContext
 from bot.correlation import new_correlation_id
 from bot.http.database import DATABASE_UNAVAILABLE_TEXT, is_database_unavailable
-from bot.incidents import service
-from bot.slack.listeners.commands import incident as incident_command
-from bot.slack.listeners.events import reactions
-from bot.slack.listeners.views import declare as declare_view
+from bot.incidents import store as service
+from bot.slack.listeners import register_all
 from bot.safety import install_log_hygiene
 from bot.slack.respond import is_slack_response_url, tell_user
 
@@ -106,9 +104,8 @@ def build_app(ctx: AppContext, *, extra_registrations=()) -> App:
         usable = isinstance(response_url, str) and is_slack_response_url(response_url, ctx.settings)
         tell_user(respond=respond if usable else None, client=client, channel=channel, user=user, text=text)
 
-    incident_command.register(app, ctx)
-    declare_view.register(app, ctx)
-    reactions.register(app, ctx, once_per_event)
+    register_all(app, ctx, once_per_event)
+    # Tests add their own probe listeners here.
     for register in extra_registrations:
         register(app, ctx, once_per_event)
     return app

@@ -9,7 +9,7 @@ import httpx
 from sqlmodel import select
 
 from bot.assist.messages import ACCEPT_ACTION_ID
-from bot.assist.scripted import SCRIPTED_MODEL, install_scripted_llm
+from bot.devtools.scripted_llm import SCRIPTED_MODEL, install_scripted_llm
 from storage.models import ChangeEventRecord, Incident, LLMUsageRecord, PageRecord, SuggestionRecord
 from tests.assist.conftest import (
     CONFIG,

@@ -184,7 +184,7 @@ def test_accept_applies_severity_and_pages_owner_once(harness_factory, llm_route
 
 def test_no_llm_heuristic_dismiss_then_accept_is_noop(harness_factory):
     h = harness_factory(CONFIG)
-    assert h.ctx.services["llm"] is None
+    assert h.ctx.services.llm is None
     channel = h.declare("sev3 payments checkout outage for all customers")
     post = wait_triage(h, channel)
     text = dump(post)

@@ -5,17 +5,19 @@ from __future__ import annotations
 import json
 from types import SimpleNamespace
 
+from bot.context import Services
+
 import httpx
 
 from bot.assist import messages
-from bot.assist.scripted import ScriptedModel, _section_names, scripted_client
+from bot.devtools.scripted_llm import ScriptedModel, _section_names, scripted_client
 from bot.assist.service import build_llm, configure_llm
 from bot.config import parse_config
-from bot.llm import EvidenceItem, Incident, RotationOption, SeverityOption, rca, triage
+from bot.assist.domain import EvidenceItem, Incident, RotationOption, SeverityOption, rca, triage
 
 
 def _ctx(llm: dict | None = None):
-    return SimpleNamespace(config=parse_config({"llm": llm or {}}), services={})
+    return SimpleNamespace(config=parse_config({"llm": llm or {}}), services=Services())
 
 
 def test_no_llm_configured_gives_none():
@@ -28,10 +30,10 @@ def test_no_llm_configured_gives_none():
 def test_env_builds_client_with_injected_http_client():
     injected = httpx.Client()
     ctx = _ctx({"model": "from-config"})
-    ctx.services["llm_http_client"] = injected
+    ctx.services.llm_http_client = injected
     env = {"OPENAI_BASE_URL": "http://llm.invalid/v1", "FIREWATCH_LLM_MODEL": "from-env", "OPENAI_API_KEY": "sk-x"}
     client = configure_llm(ctx, env=env)
-    assert ctx.services["llm"] is client
+    assert ctx.services.llm is client
     assert client.model == "from-env" and client.http_client is injected
     assert client.settings.base_url == "http://llm.invalid/v1" and client.settings.api_key == "sk-x"
     other = httpx.Client()

@@ -4,7 +4,7 @@ import pytest
 
 from bot.core.slugs import slugify
 from bot.incidents.domain import channel_name
-from bot.postmortems.render import slug as postmortem_slug
+from bot.postmortems.domain.render import slug as postmortem_slug
 
 
 @pytest.mark.parametrize("text, max_length, expected", [

@@ -12,7 +12,7 @@ import yaml
 from bot.config import parse_config
 from bot.importers import service
 from bot.importers.expand import expand_layer, expand_schedule, handoffs
-from bot.rotations.timeline import ShiftGrid
+from bot.rotations.domain.timeline import ShiftGrid
 
 FIXTURES = Path(__file__).parent / "fixtures"
 UTC = timezone.utc

@@ -142,7 +142,7 @@ def test_unexpected_error_gives_ephemeral_reference(harness):
     def broken(*_args):
         raise RuntimeError("boom")
 
-    h.ctx.services["incident_command:timeline"] = broken
+    h.ctx.services.incident_commands["timeline"] = broken
     h.command("timeline something", channel=channel)
     r = h.wait_response("something went wrong")
     assert "ref `" in r["text"] and "boom" not in r["text"] and "Traceback" not in r["text"]

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlmodel import select
 
-from bot.incidents import service
+from bot.incidents import store as service
 from storage.db import make_engine, session_scope
 from storage.models import Incident
 

@@ -158,7 +158,7 @@ def test_the_periodic_sweep_repairs_without_anyone_asking(harness):
     h.wait_response("recorded")
     with h.ctx.session() as s:
         assert s.exec(select(Incident)).one().channel_id is None
-    assert "firewatch:sweep" in h.ctx.services["scheduler"].job_ids()
+    assert "firewatch:sweep" in h.ctx.services.scheduler.job_ids()
     jobs.sweep()  # what the scheduler runs every two minutes
     with h.ctx.session() as s:
         inc = s.exec(select(Incident)).one()

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from bot.paging.alerts import PayloadError, dedup_key, group_identity, label_fingerprint, parse_webhook
+from bot.paging.domain.alerts import PayloadError, dedup_key, group_identity, label_fingerprint, parse_webhook
 from tests.paging.payloads import load_json, load_text
 
 

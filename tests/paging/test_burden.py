@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.paging.burden import BurdenWeights, is_night, page_burden
+from bot.paging.domain.burden import BurdenWeights, is_night, page_burden
 
 UTC = timezone.utc
 

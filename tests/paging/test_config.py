@@ -9,7 +9,7 @@ import yaml
 
 from bot.config import ConfigError, parse_config
 from bot.core.durations import format_duration, parse_duration
-from bot.paging.config import DEFAULT_SEVERITY_MAP, NotifyTarget
+from bot.paging.domain.config import DEFAULT_SEVERITY_MAP, NotifyTarget
 
 GOOD = """
 rotations:

@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from bot.paging.config import EscalationPolicyConfig, NotifyTarget
-from bot.paging.escalation import (
+from bot.paging.domain.config import EscalationPolicyConfig, NotifyTarget
+from bot.paging.domain.escalation import (
     Exhausted,
     InvalidTransition,
     NotifyAction,

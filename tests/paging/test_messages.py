@@ -7,9 +7,9 @@ from typing import Any, Iterator
 
 import pytest
 
-from bot.paging.alerts import parse_webhook
-from bot.paging.config import NotifyTarget
-from bot.paging.escalation import Position
+from bot.paging.domain.alerts import parse_webhook
+from bot.paging.domain.config import NotifyTarget
+from bot.paging.domain.escalation import Position
 from bot.paging.messages import (
     ACK_ACTION_ID,
     ESCALATE_ACTION_ID,

@@ -9,8 +9,8 @@ import httpx
 import pytest
 import respx
 
-from bot.paging.alerts import parse_webhook
-from bot.paging.config import PagerDutyMirrorConfig
+from bot.paging.domain.alerts import parse_webhook
+from bot.paging.domain.config import PagerDutyMirrorConfig
 from bot.paging.pagerduty import (
     PagerDutyClient,
     page_dedup_key,

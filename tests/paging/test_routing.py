@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.paging.alerts import parse_webhook
-from bot.paging.config import AlertRouteConfig
-from bot.paging.routing import highest_severity, map_severity, route_alert, route_index, severity_for
+from bot.paging.domain.alerts import parse_webhook
+from bot.paging.domain.config import AlertRouteConfig
+from bot.paging.domain.routing import highest_severity, map_severity, route_alert, route_index, severity_for
 from tests.paging.payloads import load_json, load_text
 
 ROUTES = [

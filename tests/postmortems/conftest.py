@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.postmortems import facts as facts_module
-from bot.postmortems.config import PostmortemsConfig
-from bot.postmortems.facts import FollowUp, PostmortemFacts, TimelineEntry
+from bot.postmortems.domain import facts as facts_module
+from bot.postmortems.domain.config import PostmortemsConfig
+from bot.postmortems.domain.facts import FollowUp, PostmortemFacts, TimelineEntry
 
 FIXTURES = Path(__file__).parent / "fixtures"
 T0 = datetime(2024, 5, 1, 14, 0, 0, tzinfo=timezone.utc)

@@ -8,10 +8,10 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from bot.postmortems import facts as facts_module
-from bot.postmortems.cli import postmortem
-from bot.postmortems.facts import set_facts_loader
-from bot.postmortems.render import split_front_matter
+from bot.postmortems.domain import facts as facts_module
+from bot.cli.postmortem import postmortem
+from bot.postmortems.domain.facts import set_facts_loader
+from bot.postmortems.domain.render import split_front_matter
 from tests.postmortems.conftest import TITLE, git, make_facts, show
 
 

@@ -14,9 +14,9 @@ import pytest
 import respx
 
 from bot.postmortems.github import BODY_MARKER, GitHubError, GitHubPulls
-from bot.postmortems.config import GitHubConfig
+from bot.postmortems.domain.config import GitHubConfig
 from bot.postmortems.publishing import PublishError, publish
-from bot.postmortems.render import render_markdown
+from bot.postmortems.domain.render import render_markdown
 from tests.postmortems.conftest import TITLE, fixture_json, git
 
 API = "https://api.github.com"

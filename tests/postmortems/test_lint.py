@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.postmortems.linter import (
+from bot.postmortems.domain.linter import (
     DEFAULT_RULES_PATH,
     RulesError,
     default_rules,

@@ -10,7 +10,7 @@ import pytest
 
 from bot.postmortems import publishing as publish_module
 from bot.postmortems.publishing import LintBlocked, PublishError, _auth_config, git_environment, publish
-from bot.postmortems.render import document_path, render_markdown, split_front_matter
+from bot.postmortems.domain.render import document_path, render_markdown, split_front_matter
 from tests.postmortems.conftest import TITLE, git, make_facts, show
 
 BRANCH = "postmortem/inc-42"
@@ -234,7 +234,7 @@ def test_missing_base_branch(tmp_path, config_for, facts):
 
 
 def test_unconfigured_repo(facts):
-    from bot.postmortems.config import PostmortemsConfig
+    from bot.postmortems.domain.config import PostmortemsConfig
 
     with pytest.raises(PublishError, match="postmortems.repo is not configured"):
         publish(PostmortemsConfig(), facts, "x")

@@ -8,10 +8,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import yaml
 
-from bot.postmortems.config import PostmortemsConfig
-from bot.postmortems.facts import FollowUp, TimelineEntry
-from bot.postmortems.linter import lint
-from bot.postmortems.render import (
+from bot.postmortems.domain.config import PostmortemsConfig
+from bot.postmortems.domain.facts import FollowUp, TimelineEntry
+from bot.postmortems.domain.linter import lint
+from bot.postmortems.domain.render import (
     DRAFT_MARKER,
     SECTIONS,
     document_path,

@@ -7,13 +7,14 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-from bot.paging import escalation, flows, store
-from bot.paging.escalation import Position
+from bot.paging.domain import escalation
+from bot.paging import flows, store
+from bot.paging.domain.escalation import Position
 from bot.paging.messages import PageContent, parse_page_action_block_id
 from storage.models import PageNotification, PageRecord
 from storage.types import utcnow
 from tests.conftest import BOB
-from tests.paging_app.conftest import LEAD, PAYMENTS_CHANNEL, paging_config
+from tests.paging.conftest import LEAD, PAYMENTS_CHANNEL, paging_config
 
 USER_POLICY = {"name": "bob-then-lead", "channel": PAYMENTS_CHANNEL, "repeat": 1,
                "steps": [{"notify": f"user:{BOB}", "timeout": "30m"}, {"notify": f"user:{LEAD}", "timeout": "30m"}]}
@@ -60,7 +61,7 @@ def new_page(h) -> int:
     page_id = flows.create_page(h.ctx, policy_name="bob-then-lead", content=PageContent(title="Disk full"),
                                 requester=None, source="test", channel_id=None)
     assert step_dms(h.fake, BOB) == [(str(page_id), Position())]
-    scheduler = h.ctx.services["scheduler"]
+    scheduler = h.ctx.services.scheduler
     scheduler.cancel(flows.timeout_job_id(page_id))  # as if the job was lost with a dying process
     return page_id
 
@@ -76,7 +77,7 @@ def test_a_step_committed_but_never_delivered_is_delivered_once_by_the_sweep(har
         store.apply_page(row, result.page)
         flows._record_step_due(row, result.action, utcnow())
         s.add(row)
-    assert flows.timeout_job_id(page_id) not in h.ctx.services["scheduler"].job_ids()
+    assert flows.timeout_job_id(page_id) not in h.ctx.services.scheduler.job_ids()
     wait_until(lambda: delivered(h, page_id, 1))  # by the running leader's sweep
     with h.ctx.session() as s:
         row = s.get(PageRecord, page_id)
@@ -119,7 +120,7 @@ def _owe_step_two_with_a_dm_in_flight(h, page_id: int) -> None:
 def test_a_dm_sent_but_not_recorded_is_found_in_slack_and_not_sent_again(harness_factory):
     h = start(harness_factory)
     page_id = new_page(h)
-    h.ctx.services["scheduler"].shutdown()  # this test runs the sweep itself
+    h.ctx.services.scheduler.shutdown()  # this test runs the sweep itself
     _owe_step_two_with_a_dm_in_flight(h, page_id)
     # ...and Slack did receive that DM before the process died.
     channel = h.ctx.slack.conversations_open(users=LEAD)["channel"]["id"]
@@ -140,7 +141,7 @@ def test_a_dm_sent_but_not_recorded_is_found_in_slack_and_not_sent_again(harness
 def test_a_dm_started_but_never_sent_is_sent_once(harness_factory):
     h = start(harness_factory)
     page_id = new_page(h)
-    h.ctx.services["scheduler"].shutdown()
+    h.ctx.services.scheduler.shutdown()
     _owe_step_two_with_a_dm_in_flight(h, page_id)  # died before Slack got it
     assert flows.sweep_due(h.ctx) == 1
     assert flows.sweep_due(h.ctx) == 0

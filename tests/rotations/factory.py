@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.rotations.config import RotationConfig
+from bot.rotations.domain.config import RotationConfig
 
 
 def member(user: str, **extra: Any) -> dict:

@@ -6,8 +6,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from bot.rotations.burden import BurdenCalculator
-from bot.rotations.config import RulesConfig
+from bot.rotations.domain.burden import BurdenCalculator
+from bot.rotations.domain.config import RulesConfig
 
 UTC = timezone.utc
 

@@ -8,7 +8,7 @@ from datetime import datetime
 import pytest
 from click.testing import CliRunner
 
-from bot.rotations.cli import schedule
+from bot.cli.schedule import schedule
 
 CONFIG = """
 rotations:

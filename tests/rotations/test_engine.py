@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from bot.rotations import (
+from bot.rotations.domain import (
     BurdenEvent,
     Override,
     ServedShift,
@@ -20,7 +20,7 @@ from bot.rotations import (
     to_ical,
     who_is_on,
 )
-from bot.rotations.timeline import to_aware
+from bot.rotations.domain.timeline import to_aware
 from tests.rotations.factory import member, rotation
 
 UTC = timezone.utc

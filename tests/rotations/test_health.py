@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 from matplotlib import image
 
-from bot.rotations.cli import report
-from bot.rotations.health import CHART_SIZE, parse_period
+from bot.cli.schedule import report
+from bot.rotations.domain.health import CHART_SIZE, parse_period
 from tests.rotations.test_cli import CONFIG
 
 

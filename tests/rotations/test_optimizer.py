@@ -7,9 +7,9 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from bot.rotations import diff_shifts, explain, fairness_report, plan, plan_window, published
-from bot.rotations.engine import OPTIMAL
-from bot.rotations.timeline import to_aware
+from bot.rotations.domain import diff_shifts, explain, fairness_report, plan, plan_window, published
+from bot.rotations.domain.engine import OPTIMAL
+from bot.rotations.domain.timeline import to_aware
 from tests.rotations.factory import member, rotation
 
 LEAVE = [{"user": "U0M01", "start": "2027-02-01", "end": "2027-02-15", "reason": "PTO"},

@@ -6,8 +6,8 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from bot.rotations.engine import plan
-from bot.rotations.timeline import ShiftGrid, resolve_wall_time, to_aware
+from bot.rotations.domain.engine import plan
+from bot.rotations.domain.timeline import ShiftGrid, resolve_wall_time, to_aware
 from tests.rotations.factory import rotation
 
 UTC = timezone.utc

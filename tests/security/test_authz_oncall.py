@@ -9,11 +9,11 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from bot.oncall import service
+from bot.rotations import service
 from storage.models import RotationOverride, RotationSwap
 from storage.types import utcnow
 from tests.conftest import ALICE, BOB, REPORTER
-from tests.oncall.helpers import CAROL, HOUR, LONDON, dm_channel, future_shifts, local, oncall, shifts, start, text_of
+from tests.rotations.helpers import CAROL, HOUR, LONDON, dm_channel, future_shifts, local, oncall, shifts, start, text_of
 
 NOBODY = "U0NOBODY"
 DATE_TOKEN = re.compile(r"<!date\^\d+\^")

@@ -10,7 +10,7 @@ from bot.paging import flows
 from bot.paging.messages import PageContent
 from storage.models import Incident, PageRecord
 from tests.conftest import ALICE, BOB, REPORTER
-from tests.paging_app.conftest import LEAD, paging_config
+from tests.paging.conftest import LEAD, paging_config
 
 CAROL = "U0CAROL"
 NOBODY = "U0NOBODY"
@@ -53,7 +53,7 @@ def test_outsider_is_refused_and_the_escalation_goes_on(harness_factory):
     after = _page(h, page_id)
     assert (after.state, after.acknowledged_by, after.pass_number, after.step_index) == \
         (before.state, None, before.pass_number, before.step_index)
-    assert f"page:{page_id}:timeout" in h.ctx.services["scheduler"].job_ids()
+    assert f"page:{page_id}:timeout" in h.ctx.services.scheduler.job_ids()
 
 
 def test_the_person_paged_can_acknowledge(harness_factory):

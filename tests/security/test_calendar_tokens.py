@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from storage.models import CalendarToken
 from tests.conftest import ALICE, BOB
-from tests.oncall.helpers import oncall, start, text_of
+from tests.rotations.helpers import oncall, start, text_of
 
 PUBLIC = "https://fw.example.com"
 LINK = re.compile(re.escape(PUBLIC) + r"/oncall/payments\.ics\?token=([\w-]+)")

@@ -119,7 +119,7 @@ def slow_command_server(database_url, fake_slack):
             respond(text="slow result", response_type="ephemeral")
 
     ctx = build_context(make_settings(database_url, fake_slack.api_url), parse_config(BASE_CONFIG))
-    ctx.services["listeners"].append(register)
+    ctx.services.listeners.append(register)
     running = start_in_thread(ctx)
     yield running, release
     release.set()

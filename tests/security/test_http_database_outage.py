@@ -121,7 +121,7 @@ def database_fails_inside_a_listener(database_url, fake_slack):
             raise OperationalError("SELECT 1", {}, ConnectionRefusedError("connection refused"))
 
     ctx = build_context(make_settings(database_url, fake_slack.api_url), parse_config(BASE_CONFIG))
-    ctx.services["listeners"].append(register)
+    ctx.services.listeners.append(register)
     running = start_in_thread(ctx)
     yield running
     running.stop()

@@ -113,7 +113,7 @@ def failing_command_server(database_url, fake_slack):
 
     settings = make_settings(database_url, fake_slack.api_url)
     ctx = build_context(settings, parse_config(BASE_CONFIG))
-    ctx.services["listeners"].append(register)
+    ctx.services.listeners.append(register)
     running = start_in_thread(ctx)
     yield running
     running.stop()

@@ -15,14 +15,14 @@ from sqlmodel import select
 
 from bot.assist import evidence
 from bot.devtools.fake_slack import FakeSlack
-from bot.incidents import flows
-from bot.oncall import handoff, service as oncall_service
+from bot.incidents import service as flows
+from bot.rotations import handoff, service as oncall_service
 from storage.models import Incident, SuggestionRecord
 from storage.types import utcnow
 from tests.conftest import ALICE, ANNOUNCE, BOB, REPORTER
-from tests.oncall.helpers import CHANNEL as ONCALL_CHANNEL
-from tests.oncall.helpers import config as oncall_config
-from tests.oncall.helpers import dm_channel, start, text_of
+from tests.rotations.helpers import CHANNEL as ONCALL_CHANNEL
+from tests.rotations.helpers import config as oncall_config
+from tests.rotations.helpers import dm_channel, start, text_of
 from tests.assist.conftest import llm_env, llm_route  # noqa: F401 - fixtures
 
 SECRET_TITLE = "Breach of vault-7 admin credentials"
@@ -247,7 +247,7 @@ def test_private_title_never_logged_at_any_level(harness_factory, caplog):
 
 def test_postmortem_published_notice_stays_out_of_public_announcements(harness_factory):
     from bot.postmortems.publishing import PublishResult
-    from bot.postmortems_app import service as pm_service
+    from bot.postmortems import service as pm_service
 
     h = harness_factory(private_config(private_announcements_channel=PRIVATE_ANNOUNCE))
     h.fake.add_channel(PRIVATE_ANNOUNCE, "security-incidents", private=True)

@@ -11,12 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.config import parse_config
-from bot.llm import EvidenceItem, Incident, Redactor, rca
-from bot.llm.redaction import configured_secrets, register_secrets, scrub_secrets
+from bot.assist.domain import EvidenceItem, Incident, Redactor, rca
+from bot.assist.domain.redaction import configured_secrets, register_secrets, scrub_secrets
 from bot.server import build_context
 from bot.settings import Settings
 from tests.conftest import make_settings
-from tests.llm.helpers import COMPLETIONS, completion, make_client
+from tests.assist.helpers import COMPLETIONS, completion, make_client
 
 ALNUM = string.ascii_letters + string.digits
 UPPER = string.ascii_uppercase + string.digits

@@ -7,8 +7,8 @@ from slack_bolt import App
 
 from bot.core.numbers import small_int
 from bot.context import AppContext
-from bot.oncall import flows
-from bot.oncall.messages import SWAP_APPROVE, SWAP_DECLINE
+from bot.rotations import flows
+from bot.rotations.messages import SWAP_APPROVE, SWAP_DECLINE
 
 
 def register(app: App, ctx: AppContext, _once=None) -> None:

@@ -8,9 +8,9 @@ from slack_bolt import App
 
 from bot.context import AppContext
 from bot.core.slack_errors import slack_error_code
-from bot.incidents import flows, messages, service, visibility
+from bot.incidents import service as flows, messages, store as service, visibility
 from bot.incidents.domain import USAGE, Command, UsageError, parse_incident_command
-from bot.incidents.service import IncidentError
+from bot.incidents.store import IncidentError
 from bot.safety import neutralize_mentions
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ def quiet_message_body_logs() -> None:
             logger.setLevel(logging.INFO)
 
 
-def register(app: App, ctx: AppContext) -> None:
+def register(app: App, ctx: AppContext, _once=None) -> None:
     quiet_message_body_logs()
     @app.command("/incident")
     def handle_incident(ack, command, respond, client):
@@ -88,7 +88,7 @@ def run_command(ctx: AppContext, cmd: Command, *, user: str, channel: str | None
         respond(response_type="ephemeral", text=f":warning: `/incident {cmd.name.replace('_show', '')}` works in an "
                 "incident channel. Use `/incident list` to find one.")
         return
-    handler = ctx.services.get(f"incident_command:{cmd.name}") or _HANDLERS.get(cmd.name)
+    handler = ctx.services.incident_commands.get(cmd.name) or _HANDLERS.get(cmd.name)
     if handler is None:
         respond(response_type="ephemeral", text=f":construction: `/incident {cmd.name}` is not available in this installation.")
         return
@@ -109,29 +109,7 @@ def declare_and_report(ctx: AppContext, *, title: str, severity: str, descriptio
     else:
         text = f":rotating_light: {label} declared ({severity.upper()}): {messages.channel_link(incident)}"
     respond(response_type="ephemeral", text=text)
-    run_hooks(ctx, "after_declare", incident.id)
-
-
-def run_hooks(ctx: AppContext, name: str, incident_id: int) -> None:
-    """Run the feature hooks registered under `name` (e.g. triage after declare). A failing hook is logged and
-    never undoes or blocks the incident change that triggered it."""
-    for hook in ctx.services.get(name, []):
-        try:
-            hook(ctx, incident_id)
-        except Exception as exc:  # noqa: BLE001
-            # A traceback can carry the incident's text (SQL parameters, prompt fragments): private ones log the
-            # exception's class only.
-            log.error("%s hook %s failed for incident %s: %s", name, getattr(hook, "__name__", hook), incident_id,
-                      exc.__class__.__name__, exc_info=not _is_private(ctx, incident_id))
-
-
-def _is_private(ctx: AppContext, incident_id: int) -> bool:
-    try:
-        with ctx.session() as s:
-            incident = service.get(s, incident_id)
-            return incident is None or bool(incident.private)
-    except Exception:  # noqa: BLE001 - unknown counts as private
-        return True
+    flows.run_hooks(ctx, "after_declare", incident.id)
 
 
 def repair(ctx: AppContext, number: int | None, channel: str | None, respond) -> None:
@@ -236,7 +214,7 @@ def _resolve(ctx, incident, cmd, user, respond):
                                        reply_broadcast=True, text=messages.resolved_text(inc, ctx.prefix))
         except Exception as exc:  # noqa: BLE001
             log.warning("could not announce resolution: %s", slack_error_code(exc))
-    run_hooks(ctx, "after_resolve", incident.id)
+    flows.run_hooks(ctx, "after_resolve", incident.id)
 
 
 _HANDLERS = {"status": _status, "sev": _sev, "role": _role, "update": _update, "timeline": _timeline,

@@ -1,4 +1,4 @@
-"""`/oncall`: parse, acknowledge at once, run, reply ephemerally (see `bot.oncall.commands` for the grammar)."""
+"""`/oncall`: parse, acknowledge at once, run, reply ephemerally (see `bot.rotations.domain.commands` for the grammar)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import logging
 from slack_bolt import App
 
 from bot.context import AppContext
-from bot.oncall import flows
-from bot.oncall.commands import USAGE, OncallUsageError, parse_oncall_command
-from bot.oncall.service import RotationError
+from bot.rotations import flows
+from bot.rotations.domain.commands import USAGE, OncallUsageError, parse_oncall_command
+from bot.rotations.service import RotationError
 from bot.safety import neutralize_broadcasts
 
 log = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.context import AppContext
-from bot.incidents import flows
+from bot.incidents import service as flows
 
 TIMELINE_REACTIONS = {"pushpin", "round_pushpin"}
 

@@ -30,7 +30,7 @@ def parse_declare_form(values: dict, severities: list[str], default: str) -> tup
     return {"title": title, "severity": severity, "description": description, "private": private}, errors
 
 
-def register(app: App, ctx: AppContext) -> None:
+def register(app: App, ctx: AppContext, _once=None) -> None:
     @app.view(DECLARE_CALLBACK)
     def handle_declare_submission(ack, body, view, client):
         cfg = ctx.config.incidents

@@ -1,0 +1,131 @@
+"""The `firewatch` command line."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+import click
+
+from bot.config import ConfigError, load_config
+from bot.settings import Settings
+
+
+def _config_option(f):
+    return click.option("--config", "config_path", default=None, metavar="PATH",
+                        help="firewatch.yaml to use (default: $FIREWATCH_CONFIG or ./firewatch.yaml)")(f)
+
+
+def resolve_config_path(config_path: str | None) -> str:
+    return config_path or os.environ.get("FIREWATCH_CONFIG") or "./firewatch.yaml"
+
+
+def load_or_exit(config_path: str | None, *, missing_ok: bool = False):
+    path = resolve_config_path(config_path)
+    try:
+        return load_config(path, missing_ok=missing_ok)
+    except ConfigError as exc:
+        click.echo(f"{exc.path}: {len(exc.problems)} problem(s):", err=True)
+        for p in exc.problems:
+            click.echo(f"  {p}", err=True)
+        sys.exit(1)
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log debug output.")
+def main(verbose: bool) -> None:
+    """Firewatch: incident response for Slack."""
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not verbose:
+        # Alembic announces every plugin it loads at INFO; operators only need its warnings.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+@main.group()
+def config() -> None:
+    """Validate firewatch.yaml."""
+
+
+@config.command("check")
+@_config_option
+def config_check(config_path: str | None) -> None:
+    """Print every problem with its key path (exit 1), or a summary (exit 0)."""
+    cfg = load_or_exit(config_path)
+    inc = cfg.incidents
+    click.echo(f"{resolve_config_path(config_path)}: OK")
+    click.echo(f"  incidents: prefix '{inc.channel_prefix}', severities {', '.join(inc.severity_names)} "
+               f"(default {inc.default_severity}), announcements {inc.announcements_channel or '(none)'}")
+    click.echo(f"  admins: {len(cfg.admins)}")
+    click.echo(f"  rotations: {', '.join(r.name for r in cfg.rotations) or '(none)'}")
+    click.echo(f"  escalation policies: {', '.join(p.name for p in cfg.escalation_policies) or '(none)'}; "
+               f"alert routes: {len(cfg.alert_routes)}")
+    click.echo(f"  llm: {'configured' if getattr(cfg.llm, 'model', None) else 'not configured (heuristic triage)'}")
+    click.echo(f"  postmortems: {'repo ' + str(cfg.postmortems.repo) if cfg.postmortems.repo else 'no repository'}")
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply migrations (creates the SQLite file if needed)."""
+    from storage.db import current_revision, head_revision, make_engine, upgrade
+
+    settings = Settings()
+    upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    click.echo(f"database at {current_revision(engine)} (head {head_revision()})")
+    engine.dispose()
+
+
+@main.command()
+@click.option("--mode", type=click.Choice(["socket", "http"]), default="http", show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=3000, show_default=True, type=int)
+@_config_option
+def serve(mode: str, host: str, port: int, config_path: str | None) -> None:
+    """Run the Slack app (and the webhook endpoints)."""
+    from bot.server import build_context, serve_forever
+    from storage.db import make_engine, migration_problem
+
+    settings = Settings()
+    missing = settings.missing_for(mode)
+    if missing:
+        click.echo(f"cannot start in {mode} mode: set {', '.join(missing)}", err=True)
+        sys.exit(1)
+    cfg = load_or_exit(config_path)
+    engine = make_engine(settings.database_url)
+    problem = migration_problem(engine)
+    engine.dispose()
+    if problem:
+        click.echo(f"refusing to start: {problem}", err=True)
+        sys.exit(1)
+    ctx = build_context(settings, cfg)
+    serve_forever(ctx, mode=mode, host=host, port=port)
+
+
+@main.command()
+@click.option("--keep", is_flag=True, help="Keep the temporary folder (database, config) and print its path.")
+def demo(keep: bool) -> None:
+    """Run the demo scenario against a local Slack stand-in and print what Slack users would see."""
+    from bot.demo import run_demo
+
+    sys.exit(run_demo(keep=keep))
+
+
+def _attach_groups() -> None:
+    from bot.cli.postmortem import postmortem
+    from bot.cli.schedule import report, schedule
+
+    main.add_command(schedule, "schedule")
+    main.add_command(report, "report")
+    main.add_command(postmortem, "postmortem")
+    from bot.cli.importers import import_group
+    main.add_command(import_group, name="import")
+
+
+_attach_groups()

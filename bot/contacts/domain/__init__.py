@@ -1,0 +1,1 @@
+"""The contact rules in plain Python (no Slack, no database)."""

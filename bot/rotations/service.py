@@ -1,0 +1,361 @@
+"""Rotations on real storage: the published (frozen) schedule, who is on call, overrides, swaps, PTO from Slack
+and the fairness ledger. The planning itself is `bot.rotations` (plain Python); this module feeds it what the
+database knows and stores what it decides."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from bot.context import AppContext
+from bot.rotations.domain import (
+    PRIMARY,
+    BurdenEvent,
+    Override,
+    Plan,
+    RotationConfig,
+    ServedShift,
+    Shift,
+    UnavailabilityConfig,
+    horizon_end,
+    plan_window,
+)
+from storage.models import BurdenRecord, PublishedShift, RotationOverride, Unavailability
+from storage.types import utcnow
+
+
+class RotationError(ValueError):
+    """A request about a rotation that cannot be done (shown to the user)."""
+
+
+def rotation_config(ctx: AppContext, name: str) -> RotationConfig:
+    rotation = ctx.config.rotation(name)
+    if rotation is None:
+        known = ", ".join(r.name for r in ctx.config.rotations) or "none configured"
+        raise RotationError(f"unknown rotation `{name}` (rotations: {known})")
+    return rotation
+
+
+def effective_rotation(session: Session, rotation: RotationConfig) -> RotationConfig:
+    """The configured rotation plus PTO entered from Slack (`/oncall away`) for its members."""
+    members = {m.user for m in rotation.members}
+    rows = session.exec(select(Unavailability).where(col(Unavailability.user_id).in_(members))).all()
+    if not rows:
+        return rotation
+    extra = [UnavailabilityConfig(user=r.user_id, start=r.start, end=r.end, reason=r.reason) for r in rows]
+    return rotation.model_copy(update={"unavailability": [*rotation.unavailability, *extra]})
+
+
+def _published(session: Session, rotation: str) -> list[PublishedShift]:
+    return list(session.exec(select(PublishedShift).where(PublishedShift.rotation == rotation)
+                             .order_by(col(PublishedShift.start), col(PublishedShift.role))))
+
+
+def _to_shift(row: PublishedShift) -> Shift:
+    return Shift(rotation=row.rotation, role=row.role, user=row.user_id, start=row.start, end=row.end,
+                 weight=row.weight, source="frozen")
+
+
+def _inputs(session: Session, rotation: RotationConfig, now: datetime):
+    rows = _published(session, rotation.name)
+    history = [ServedShift(user=r.user_id, start=r.start, end=r.end, role=r.role, weight=r.weight)
+               for r in rows if r.end <= now]
+    frozen = [_to_shift(r) for r in rows if r.end > now]
+    members = [m.user for m in rotation.members]
+    burden = [BurdenEvent(user=b.user_id, at=b.at, weight=b.weight, reason=b.kind)
+              for b in session.exec(select(BurdenRecord).where(col(BurdenRecord.user_id).in_(members)))]
+    overrides = [Override(user=o.user_id, start=o.start, end=o.end, role=o.role, reason="override")
+                 for o in session.exec(select(RotationOverride).where(RotationOverride.rotation == rotation.name))]
+    return rows, history, frozen, burden, overrides
+
+
+def ensure_published(ctx: AppContext, name: str, now: datetime | None = None, *, until: datetime | None = None) -> int:
+    """Publish (freeze) every shift starting before the horizon (or `until`, if later). Returns how many new.
+
+    Two callers (threads or replicas) may publish at once: the unique (rotation, role, start) constraint lets
+    one win, and the loser re-reads what was published instead of failing."""
+    for attempt in range(3):
+        try:
+            return _publish(ctx, name, now or utcnow(), until)
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    return 0
+
+
+def _publish(ctx: AppContext, name: str, now: datetime, until: datetime | None) -> int:
+    base = rotation_config(ctx, name)
+    with ctx.session() as s:
+        rotation = effective_rotation(s, base)
+        limit = max(horizon_end(rotation, now), until or now)
+        rows, history, frozen, burden, _overrides = _inputs(s, rotation, now)
+        if rows and max(r.end for r in rows) >= limit:
+            return 0
+        window_start = min((f.start for f in frozen), default=now)
+        result = plan_window(rotation, window_start, limit, history=history, frozen=frozen, extra_burden=burden)
+        existing = {(r.role, r.start) for r in rows}
+        added = 0
+        for shift in result.shifts:
+            if shift.start < limit and (shift.role, shift.start) not in existing and shift.end > now:
+                s.add(PublishedShift(rotation=name, role=shift.role, start=shift.start, end=shift.end,
+                                     user_id=shift.user, weight=shift.weight, origin="plan"))
+                added += 1
+        return added
+
+
+def schedule(ctx: AppContext, name: str, start: datetime, end: datetime, now: datetime | None = None) -> Plan:
+    """Published shifts plus the plan beyond the horizon, with overrides applied, for [start, end)."""
+    now = now or utcnow()
+    ensure_published(ctx, name, now)
+    with ctx.session() as s:
+        rotation = effective_rotation(s, rotation_config(ctx, name))
+        _rows, history, frozen, burden, overrides = _inputs(s, rotation, now)
+    window_start = min([start, *[f.start for f in frozen]])
+    result = plan_window(rotation, window_start, max(end, start + timedelta(hours=1)), history=history, frozen=frozen,
+                         extra_burden=burden, overrides=overrides)
+    result.shifts = [sh for sh in result.shifts if sh.end > start and sh.start < end]
+    return result
+
+
+def on_call(ctx: AppContext, name: str, role: str = PRIMARY, at: datetime | None = None) -> str | None:
+    """Who holds `role` in rotation `name` at `at`: an override if one covers it, else the published shift."""
+    at = at or utcnow()
+    ensure_published(ctx, name, min(at, utcnow()), until=at + timedelta(seconds=1))
+    with ctx.session() as s:
+        return _holder(s, name, role, at)
+
+
+def _holder(session: Session, name: str, role: str, at: datetime) -> str | None:
+    """The latest override covering `at`, else the published shift (the one rule `on_call` and overrides share)."""
+    override = session.exec(select(RotationOverride).where(
+        RotationOverride.rotation == name, RotationOverride.role == role, RotationOverride.start <= at,
+        RotationOverride.end > at).order_by(col(RotationOverride.id).desc())).first()
+    if override is not None:
+        return override.user_id
+    row = session.exec(select(PublishedShift).where(
+        PublishedShift.rotation == name, PublishedShift.role == role, PublishedShift.start <= at,
+        PublishedShift.end > at)).first()
+    return row.user_id if row else None
+
+
+def holders(session: Session, name: str, role: str, start: datetime, end: datetime) -> list[tuple[datetime, datetime, str | None]]:
+    """Who holds `role` over [start, end), as consecutive (from, to, user) pieces (overrides applied)."""
+    points = {start, end}
+    for row in session.exec(select(PublishedShift).where(
+            PublishedShift.rotation == name, PublishedShift.role == role, PublishedShift.start < end,
+            PublishedShift.end > start)):
+        points.update((row.start, row.end))
+    for row in session.exec(select(RotationOverride).where(
+            RotationOverride.rotation == name, RotationOverride.role == role, RotationOverride.start < end,
+            RotationOverride.end > start)):
+        points.update((row.start, row.end))
+    cuts = sorted(p for p in points if start <= p <= end)
+    pieces: list[tuple[datetime, datetime, str | None]] = []
+    for a, b in zip(cuts, cuts[1:]):
+        user = _holder(session, name, role, a)
+        if pieces and pieces[-1][2] == user and pieces[-1][1] == a:
+            pieces[-1] = (pieces[-1][0], b, user)
+        else:
+            pieces.append((a, b, user))
+    return pieces
+
+
+def oncall_lookup(ctx: AppContext, name: str, role: str, at: datetime) -> str | None:
+    """The paging module's hook: current on-call for a rotation step."""
+    try:
+        return on_call(ctx, name, role, at)
+    except RotationError:
+        return None
+
+
+def current_oncall_for_incident(ctx: AppContext) -> list[str]:
+    """Primary on-call of every rotation in `incidents.invite_rotations` (invited to new incident channels)."""
+    users: list[str] = []
+    for name in ctx.config.incidents.invite_rotations:
+        user = oncall_lookup(ctx, name, PRIMARY, utcnow())
+        if user and user not in users:
+            users.append(user)
+    return users
+
+
+# An override is a short cover, not a second schedule: long or far-off ones belong in firewatch.yaml.
+OVERRIDE_MAX_LENGTH = timedelta(days=31)
+OVERRIDE_MAX_AHEAD = timedelta(days=180)
+
+
+@dataclass(frozen=True)
+class OverrideResult:
+    row: RotationOverride
+    displaced: list[str]  # who held the time before (without the new person), in order
+
+
+def add_override(ctx: AppContext, name: str, user: str, start: datetime, end: datetime, *, by: str,
+                 role: str | None = None, now: datetime | None = None) -> OverrideResult:
+    """`by` puts `user` on call for [start, end) in rotation `name`.
+
+    Admins may cover anyone's time with anyone. A member may only hand time that is *their own* (they hold that
+    role for the whole span) to another member of the rotation. Everyone else is refused."""
+    rotation = rotation_config(ctx, name)
+    now = now or utcnow()
+    if end <= start:
+        raise RotationError("the override must end after it starts")
+    if end <= now:
+        raise RotationError("that time is already over")
+    if end - start > OVERRIDE_MAX_LENGTH:
+        raise RotationError(f"an override can last at most {OVERRIDE_MAX_LENGTH.days} days; for longer changes "
+                            "edit the rotation in firewatch.yaml")
+    if start > now + OVERRIDE_MAX_AHEAD:
+        raise RotationError(f"an override must start within the next {OVERRIDE_MAX_AHEAD.days} days")
+    admin = by in ctx.config.admins
+    if not admin and rotation.member(by) is None:
+        raise RotationError(f"only admins and members of `{name}` can set overrides")
+    if not admin and rotation.member(user) is None:
+        raise RotationError(f"<@{user}> is not in the *{name}* rotation: members can hand their shift only to "
+                            "another member (an admin can set any override)")
+    if not admin and user == by:
+        raise RotationError("you already hold that time; name the member who should cover it")
+    ensure_published(ctx, name, now, until=end)
+    roles = [role] if role else [PRIMARY, *(["secondary"] if rotation.secondary else [])]
+    with ctx.session() as s:
+        chosen, pieces = roles[0], holders(s, name, roles[0], max(start, now), end)
+        if not admin:
+            mine = [r for r in roles if all(p[2] == by for p in holders(s, name, r, max(start, now), end))]
+            if not mine:
+                raise RotationError(f"you can only hand over your own *{name}* shift, and that time is not all "
+                                    "yours (`/oncall schedule` shows your shifts; an admin can set any override)")
+            chosen = mine[0]
+            pieces = holders(s, name, chosen, max(start, now), end)
+        displaced = list(dict.fromkeys(p[2] for p in pieces if p[2] and p[2] != user))
+        row = RotationOverride(rotation=name, user_id=user, role=chosen, start=start, end=end, created_by=by)
+        s.add(row)
+        from bot.incidents.store import audit
+
+        audit(s, actor=by, entity="rotation", entity_id=None, action="override",
+              after={"rotation": name, "user": user, "role": chosen, "start": start.isoformat(),
+                     "end": end.isoformat(), "displaced": displaced})
+        s.flush()
+    return OverrideResult(row, displaced)
+
+
+def add_away(ctx: AppContext, user: str, start: datetime, end: datetime) -> list[tuple[str, PublishedShift]]:
+    """Record PTO; return frozen shifts (inside the horizon) the person still holds during it, which need a
+    swap or override: the horizon is a promise to everyone else and is not re-planned silently."""
+    if end <= start:
+        raise RotationError("the end must be after the start")
+    with ctx.session() as s:
+        s.add(Unavailability(user_id=user, start=start, end=end, reason="PTO"))
+        from bot.incidents.store import audit
+
+        audit(s, actor=user, entity="unavailability", entity_id=None, action="away",
+              after={"start": start.isoformat(), "end": end.isoformat()})
+        clashes = s.exec(select(PublishedShift).where(PublishedShift.user_id == user, PublishedShift.start < end,
+                                                      PublishedShift.end > start)).all()
+        return [(c.rotation, c) for c in clashes]
+
+
+def swap_shifts(ctx: AppContext, first_id: int, second_id: int) -> None:
+    """Exchange the people on two published shifts, in one transaction. The ledger moves with the shifts."""
+    with ctx.session() as s:
+        a, b = s.get(PublishedShift, first_id), s.get(PublishedShift, second_id)
+        if a is None or b is None:
+            raise RotationError("one of the shifts no longer exists")
+        first_user, second_user = a.user_id, b.user_id
+        _assign(ctx, a, second_user)
+        _assign(ctx, b, first_user)
+        s.add(a)
+        s.add(b)
+
+
+def rotations_of(ctx: AppContext, user: str) -> list[str]:
+    return [r.name for r in ctx.config.rotations if r.member(user) is not None]
+
+
+def shift_on(ctx: AppContext, name: str, user: str, day: date, role: str | None = None) -> PublishedShift | None:
+    """`user`'s published shift in `name` on `day` (rotation zone): the one starting that day if any, else the one
+    covering most of it. `role=None` looks at primary first, then secondary."""
+    rotation = rotation_config(ctx, name)
+    day_start = datetime.combine(day, time(0), tzinfo=rotation.zone)
+    day_end = day_start + timedelta(days=1)
+    ensure_published(ctx, name, until=day_end)
+    roles = [role] if role else [PRIMARY, "secondary"]
+    with ctx.session() as s:
+        rows = list(s.exec(select(PublishedShift).where(
+            PublishedShift.rotation == name, PublishedShift.user_id == user, col(PublishedShift.role).in_(roles),
+            PublishedShift.start < day_end, PublishedShift.end > day_start)))
+    if not rows:
+        return None
+
+    def key(r: PublishedShift):
+        starts_today = day_start <= r.start < day_end
+        overlap = min(r.end, day_end) - max(r.start, day_start)
+        return (not starts_today, roles.index(r.role), -overlap.total_seconds())
+
+    return sorted(rows, key=key)[0]
+
+
+def next_shift_of(ctx: AppContext, name: str, user: str, after: datetime, role: str = PRIMARY) -> PublishedShift | None:
+    """`user`'s first published (frozen) shift of `role` in `name` starting after `after`."""
+    with ctx.session() as s:
+        return s.exec(select(PublishedShift).where(
+            PublishedShift.rotation == name, PublishedShift.user_id == user, PublishedShift.role == role,
+            PublishedShift.start > after).order_by(col(PublishedShift.start))).first()
+
+
+def published_shift(ctx: AppContext, name: str, role: str, start: datetime) -> PublishedShift | None:
+    with ctx.session() as s:
+        return s.exec(select(PublishedShift).where(PublishedShift.rotation == name, PublishedShift.role == role,
+                                                   PublishedShift.start == start)).first()
+
+
+def give_shift(ctx: AppContext, shift_id: int, user: str) -> None:
+    """Hand one published shift to `user` (a one-way swap); the ledger follows the row."""
+    with ctx.session() as s:
+        row = s.get(PublishedShift, shift_id)
+        if row is None:
+            raise RotationError("the shift no longer exists")
+        _assign(ctx, row, user)
+        s.add(row)
+
+
+def _assign(ctx: AppContext, row: PublishedShift, user: str) -> None:
+    """Give `row` to `user`, re-weighing it: a shift's burden depends on the person (nights and weekends fall in
+    their own zone, holidays in their own country)."""
+    rotation = rotation_config(ctx, row.rotation)
+    member = rotation.member(user)
+    if member is not None:
+        from bot.rotations.domain import BurdenCalculator
+
+        weight = BurdenCalculator(rotation.rules).for_member(rotation, member, row.start, row.end).weight
+        row.weight = weight * (rotation.rules.secondary_weight if row.role != PRIMARY else 1.0)
+    row.user_id = user
+    row.origin = "swap"
+
+
+def explain_at(ctx: AppContext, name: str, at: datetime, now: datetime | None = None):
+    """`bot.rotations.domain.explain` fed with what the database knows (history, published shifts, overrides, pages)."""
+    from bot.rotations.domain import explain
+
+    now = now or utcnow()
+    ensure_published(ctx, name, now)
+    with ctx.session() as s:
+        rotation = effective_rotation(s, rotation_config(ctx, name))
+        _rows, history, frozen, burden, overrides = _inputs(s, rotation, now)
+    return explain(rotation, at, history=history, frozen=frozen, overrides=overrides, extra_burden=burden)
+
+
+def stored_inputs(database_url: str, rotation: RotationConfig, now: datetime | None = None) -> tuple[RotationConfig, dict]:
+    """What the database knows about `rotation` (PTO from Slack, served and published shifts, overrides, pages),
+    as planner inputs, for the command line (which has no Slack client and so no AppContext)."""
+    from storage.db import make_engine, session_scope
+
+    engine = make_engine(database_url)
+    try:
+        with session_scope(engine) as s:
+            effective = effective_rotation(s, rotation)
+            _rows, history, frozen, burden, overrides = _inputs(s, effective, now or utcnow())
+        return effective, {"history": history, "frozen": frozen, "extra_burden": burden, "overrides": overrides}
+    finally:
+        engine.dispose()

@@ -1,0 +1,1 @@
+"""The telemetry rules in plain Python (no Slack, no database, no HTTP)."""

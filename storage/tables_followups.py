@@ -1,0 +1,5 @@
+"""Follow-up tracker links and nudges (bot.followups).
+
+Imported by `storage.models`, so the tables are on `SQLModel.metadata` wherever the models are."""
+
+from __future__ import annotations

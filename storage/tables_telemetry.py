@@ -1,0 +1,5 @@
+"""Telemetry evidence and suggestion feedback (bot.telemetry).
+
+Imported by `storage.models`, so the tables are on `SQLModel.metadata` wherever the models are."""
+
+from __future__ import annotations
