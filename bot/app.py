@@ -30,6 +30,11 @@ FEATURE_MODULES = (
     "bot.rotations.wiring",
     "bot.assist.wiring",
     "bot.postmortems.wiring",
+    "bot.contacts.wiring",
+    "bot.telemetry.wiring",
+    "bot.followups.wiring",
+    "bot.catalog.wiring",
+    "bot.ops.wiring",
 )
 
 

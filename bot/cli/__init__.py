@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import sys
@@ -126,6 +127,19 @@ def _attach_groups() -> None:
     main.add_command(postmortem, "postmortem")
     from bot.cli.importers import import_group
     main.add_command(import_group, name="import")
+    # Command modules of newer features; each has `attach(main)` and is skipped when absent.
+    for name in OPTIONAL_CLI_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        module.attach(main)
+
+
+OPTIONAL_CLI_MODULES = ("bot.cli.contacts", "bot.cli.followups", "bot.cli.ops", "bot.cli.paging",
+                        "bot.cli.rotations", "bot.cli.telemetry")
 
 
 _attach_groups()
