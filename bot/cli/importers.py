@@ -21,6 +21,8 @@ _SHARED = [
                  help="how far ahead the audit expands both schedules"),
     click.option("--chart", default=None, metavar="PNG", help="where --audit writes its chart (default: next to --out)"),
     click.option("--dry-run", is_flag=True, help="print what would be written and every item not mapped; write nothing"),
+    click.option("--apply-overrides", is_flag=True,
+                 help="also store the vendor's future overrides in Firewatch's database (FIREWATCH_DATABASE_URL)"),
 ]
 
 
@@ -58,7 +60,7 @@ def _directory(emails: list[str], users_csv: str | None) -> Directory:
 
 
 def _run(export, out: str, users_csv: str | None, audit: bool, audit_months: str, chart: str | None,
-         dry_run: bool, source: str) -> None:
+         dry_run: bool, apply_overrides: bool, source: str) -> None:
     try:
         _step(f"read {len(export.schedules)} schedule(s), {len(export.policies)} escalation polic(y/ies), "
               f"{len(export.people)} people")
@@ -75,6 +77,8 @@ def _run(export, out: str, users_csv: str | None, audit: bool, audit_months: str
             click.echo(f"wrote {path}: {len(outcome.result.config['rotations'])} rotation(s), "
                        f"{len(outcome.result.config.get('escalation_policies', []))} escalation polic(y/ies); "
                        f"{len(outcome.notes)} note(s) in its header; check it with `firewatch config check --config {path}`")
+            if apply_overrides:
+                _store_overrides(outcome)
         if audit:
             chart_path = chart or str(Path(out).with_suffix("")) + "-audit.png"
             audits, written = service.run_audit(outcome, start=date.today(), months=int(audit_months),
@@ -84,6 +88,22 @@ def _run(export, out: str, users_csv: str | None, audit: bool, audit_months: str
             click.echo(f"chart: {written}")
     except service.ImportFailed as exc:
         _fail(exc.problems)
+
+
+def _store_overrides(outcome) -> None:
+    from datetime import datetime, timezone
+
+    from bot.settings import Settings
+    from storage.db import make_engine, migration_problem
+
+    url = Settings().database_url
+    engine = make_engine(url)
+    problem = migration_problem(engine)
+    if problem:
+        _fail([f"overrides not stored: {problem}"])
+    applied = service.apply_overrides(engine, outcome, now=datetime.now(timezone.utc))
+    click.echo(f"overrides: {applied.added} stored, {applied.already_there} already there, "
+               f"{applied.past} already over (not stored)")
 
 
 def _vendor_command(vendor: str):

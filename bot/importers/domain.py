@@ -328,7 +328,7 @@ def build_config(export: VendorExport, directory: Directory, today: date) -> Imp
                 if user:
                     overrides.append((names[0], user, item.start, item.end))
                     notes.append(Note(where, f"{user} covers {names[0]} until {item.end:%Y-%m-%d %H:%M}: firewatch.yaml "
-                                             "holds no overrides; enter it with /oncall override (listed in the header)"))
+                                             "holds no overrides; `--apply-overrides` stores it in the database (listed in the header)"))
     policies: list[dict[str, Any]] = []
     taken_policies: set[str] = set()
     for policy in export.policies:

@@ -1,6 +1,6 @@
 """Import use cases: read an export, map people to Slack ids, write a checked `firewatch.yaml`, audit fairness.
 
-One function per user action (`import_export`, `import_calendar`, `write_config`, `run_audit`); the CLI only
+One function per user action (`import_export`, `import_calendar`, `write_config`, `run_audit`, `apply_overrides`); the CLI only
 parses flags, calls these and prints. Nothing is written unless the result passes the same validation as
 `firewatch config check`.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Callable
 
@@ -209,7 +209,7 @@ def _merge(existing: str | Path | None, imported: dict[str, Any]) -> dict[str, A
 def _header(vendor: str, source: str, result: ImportResult) -> str:
     lines = [f"# Imported from {vendor} ({source}) by `firewatch import`.", "#"]
     if result.overrides:
-        lines.append("# Overrides to enter with /oncall override (firewatch.yaml holds none):")
+        lines.append("# Overrides (firewatch.yaml holds none; `--apply-overrides` stores them in the database):")
         lines += [f"#   {rot}: {user} from {s.isoformat()} to {e.isoformat()}" for rot, user, s, e in result.overrides]
         lines.append("#")
     if result.notes:
@@ -268,3 +268,28 @@ def _add_months(day: date, months: int) -> date:
 
 __all__ = ["ImportFailed", "Outcome", "import_export", "lookup_by_email", "merge_directories", "read_calendar",
            "read_export", "read_users_csv", "run_audit", "write_config"]
+
+
+@dataclass(frozen=True)
+class OverridesApplied:
+    added: int
+    already_there: int
+    past: int  # ended before now: history, not worth storing
+
+
+def apply_overrides(engine: Any, outcome: Outcome, *, now: datetime) -> OverridesApplied:
+    """Store the vendor's future overrides as Firewatch overrides (primary role), once each."""
+    from bot.importers import store
+    from storage.db import session_scope
+
+    added = already = past = 0
+    with session_scope(engine) as s:
+        for rotation, user, start, end in outcome.result.overrides:
+            if end <= now:
+                past += 1
+            elif store.has_override(s, rotation, user, start, end):
+                already += 1
+            else:
+                store.add_override(s, rotation, user, start, end)
+                added += 1
+    return OverridesApplied(added, already, past)

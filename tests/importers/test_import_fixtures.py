@@ -211,3 +211,36 @@ def test_an_unwritable_out_is_an_error_not_a_traceback(tmp_path):
     assert result.exit_code == 1
     assert "cannot write" in result.output and "nothing was written" in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_apply_overrides_stores_the_vendors_future_overrides_once(tmp_path, database_url, monkeypatch):
+    from sqlmodel import select
+
+    from storage.db import make_engine, session_scope
+    from storage.models import RotationOverride
+
+    monkeypatch.setenv("FIREWATCH_DATABASE_URL", database_url)
+    args = ["import", "pagerduty", "--from", str(FIXTURES / "pagerduty_layers"), "--users", str(USERS),
+            "--out", str(tmp_path / "firewatch.yaml"), "--apply-overrides"]
+    first = CliRunner().invoke(main, args)
+    assert first.exit_code == 0, first.output
+    assert "overrides: 2 stored, 0 already there" in first.output
+    (tmp_path / "firewatch.yaml").unlink()  # a second import of the same export (the config is rewritten)
+    second = CliRunner().invoke(main, args)
+    assert second.exit_code == 0, second.output
+    assert "overrides: 0 stored, 2 already there" in second.output
+    with session_scope(make_engine(database_url)) as s:
+        rows = s.exec(select(RotationOverride).order_by(RotationOverride.start)).all()
+        stored = [(r.rotation, r.user_id, r.created_by) for r in rows]
+    assert stored == [("daily-engineering-rotation-layer-1", "U0ANA", "import"),
+                      ("daily-engineering-rotation-layer-1", "U0KYLER", "import")]
+
+
+def test_apply_overrides_without_a_migrated_database_says_so_and_keeps_the_config(tmp_path, monkeypatch):
+    monkeypatch.setenv("FIREWATCH_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    out = tmp_path / "firewatch.yaml"
+    result = CliRunner().invoke(main, ["import", "pagerduty", "--from", str(FIXTURES / "pagerduty_layers"),
+                                       "--users", str(USERS), "--out", str(out), "--apply-overrides"])
+    assert result.exit_code == 1
+    assert "overrides not stored:" in result.output and "firewatch db upgrade" in result.output
+    assert out.exists(), "the configuration written before the database step is kept"
