@@ -203,7 +203,7 @@ class Demo:
         """Draft the postmortem from the incident's real timeline, lint it, publish it to a local git repo."""
         import subprocess
 
-        from bot.incidents import store as service
+        from bot.incidents import store
 
         self.section("16. Alice drafts and publishes the postmortem of INC-1")
         before = len(self.fake.responses)
@@ -211,7 +211,7 @@ class Demo:
         self.settle(lambda f: len(f.responses) > before, timeout=30)
         self.command(ALICE, "postmortem publish", channel)
         with self.ctx.session() as s:
-            incident = service.get_by_channel(s, channel)
+            incident = store.get_by_channel(s, channel)
         from sqlmodel import select
 
         from storage.models import PostmortemRecord

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
+from bot.core.mrkdwn import to_plain_text
 from bot.devtools.fake_slack import Call, FakeSlack
-
-_DATE = re.compile(r"<!date\^\d+\^[^|>]*\|([^>]*)>")
-_USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
-_CHANNEL = re.compile(r"<#([CGD][A-Z0-9]+)(?:\|[^>]*)?>")
-_LINK = re.compile(r"<(https?://[^|>]+)\|([^>]+)>")
 
 
 class Transcript:
@@ -22,8 +17,11 @@ class Transcript:
         self.seen_responses = 0
 
     def _name(self, user_id: str) -> str:
+        return "@" + self._real_name(user_id)
+
+    def _real_name(self, user_id: str) -> str:
         user = self.fake.users.get(user_id)
-        return "@" + (user["real_name"] if user else user_id)
+        return user["real_name"] if user else user_id
 
     def _channel(self, channel_id: str) -> str:
         ch = self.fake.channels.get(channel_id)
@@ -35,11 +33,7 @@ class Transcript:
         return "#" + ch["name"]
 
     def text(self, text: str) -> str:
-        text = _DATE.sub(lambda m: m.group(1), text or "")
-        text = _USER.sub(lambda m: self._name(m.group(1)), text)
-        text = _CHANNEL.sub(lambda m: self._channel(m.group(1)), text)
-        text = _LINK.sub(lambda m: f"{m.group(2)} ({m.group(1)})", text)
-        return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").replace("\u2060", "")
+        return to_plain_text(text, self._real_name, lambda channel_id, _label: self._channel(channel_id))
 
     def blocks(self, blocks: list[dict[str, Any]] | None) -> list[str]:
         lines: list[str] = []

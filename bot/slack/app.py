@@ -13,7 +13,7 @@ from sqlalchemy.exc import DataError
 from bot.context import AppContext
 from bot.correlation import new_correlation_id
 from bot.http.database import DATABASE_UNAVAILABLE_TEXT, is_database_unavailable
-from bot.incidents import store as service
+from bot.incidents import store
 from bot.slack.listeners import register_all
 from bot.safety import install_log_hygiene
 from bot.slack.respond import is_slack_response_url, tell_user
@@ -64,7 +64,7 @@ def build_app(ctx: AppContext, *, extra_registrations=()) -> App:
         event_id = body.get("event_id")
         if event_id:
             with ctx.session() as s:
-                first = service.claim_event(s, event_id)
+                first = store.claim_event(s, event_id)
             if not first:
                 log.info("duplicate delivery of %s ignored", event_id)
                 return BoltResponse(status=200, body="")
