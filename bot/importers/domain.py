@@ -248,103 +248,136 @@ def base_layer(schedule: Schedule) -> Layer | None:
 
 def build_config(export: VendorExport, directory: Directory, today: date) -> ImportResult:
     """Firewatch `rotations` and `escalation_policies` for an export, plus a note for each inexact item."""
-    notes = list(export.notes)
-    slack_of: dict[str, str] = {}
-    unmapped: set[str] = set()
+    mapping = _Mapping(export, directory, today)
+    for schedule in export.schedules:
+        mapping.add_schedule(schedule)
+    policies = [entry for policy in export.policies if (entry := mapping.policy(policy))]
+    config: dict[str, Any] = {"rotations": mapping.rotations}
+    if policies:
+        config["escalation_policies"] = policies
+    return ImportResult(config, mapping.notes, mapping.mapped, mapping.overrides)
 
-    def slack_id(key: str, where: str) -> str | None:
-        if key in slack_of:
-            return slack_of[key]
-        email = export.email_of(key)
-        found = directory.slack_ids.get(email or key.lower())
-        person = export.people.get(key)
+
+class _Mapping:
+    """What one import has mapped so far: people to Slack ids, schedules to rotations, and the notes."""
+
+    def __init__(self, export: VendorExport, directory: Directory, today: date):
+        self.export, self.directory, self.today = export, directory, today
+        self.notes = list(export.notes)
+        self.slack_of: dict[str, str] = {}
+        self.unmapped: set[str] = set()
+        self.rotations: list[dict[str, Any]] = []
+        self.mapped: list[MappedSchedule] = []
+        self.overrides: list[tuple[str, str, datetime, datetime]] = []
+        self.schedule_rotation: dict[str, str] = {}
+        self.taken: set[str] = set()
+        self.taken_policies: set[str] = set()
+
+    def slack_id(self, key: str, where: str) -> str | None:
+        """The Slack id for a vendor user key; the first miss is noted once."""
+        if key in self.slack_of:
+            return self.slack_of[key]
+        email = self.export.email_of(key)
+        found = self.directory.slack_ids.get(email or key.lower())
+        person = self.export.people.get(key)
         found = found or (person.slack_id if person else None)
         if found:
-            slack_of[key] = found
-        elif key not in unmapped:
-            unmapped.add(key)
+            self.slack_of[key] = found
+        elif key not in self.unmapped:
+            self.unmapped.add(key)
             who = email or key
-            notes.append(Note(where, f"no Slack user for {who}: add it to users.csv or check the e-mail in Slack; "
-                                     "left out"))
+            self.notes.append(Note(where, f"no Slack user for {who}: add it to users.csv or check the e-mail in "
+                                          "Slack; left out"))
         return found
 
-    rotations: list[dict[str, Any]] = []
-    mapped: list[MappedSchedule] = []
-    overrides: list[tuple[str, str, datetime, datetime]] = []
-    schedule_rotation: dict[str, str] = {}
-    taken: set[str] = set()
-    for schedule in export.schedules:
+    def add_schedule(self, schedule: Any) -> None:
+        """Each current layer of `schedule` becomes a rotation (the base layer first); its overrides are kept."""
         names: list[str] = []
         ordered = sorted(schedule.layers, key=lambda layer: layer is not base_layer(schedule))
         for layer in ordered:
-            where = f"schedule {schedule.name!r} layer {layer.name!r}"
-            if layer.end is not None and layer.end.date() <= today:
-                notes.append(Note(where, f"ended {layer.end:%Y-%m-%d}; not imported"))
+            rotation = self._layer_rotation(schedule, layer)
+            if rotation is not None:
+                self.rotations.append(rotation)
+                names.append(rotation["name"])
+        if not names:
+            return
+        self.schedule_rotation[schedule.name] = names[0]
+        self.mapped.append(MappedSchedule(schedule, names, self.slack_of))
+        for item in schedule.overrides:
+            where = f"schedule {schedule.name!r} override {item.start:%Y-%m-%d %H:%M}"
+            if item.end.date() < self.today:
                 continue
-            members: list[dict[str, Any]] = []
-            for key in layer.users:
-                if key is None:
-                    continue
-                user = slack_id(key, where)
-                if user is None or any(m["user"] == user for m in members):
-                    continue
-                members.append(_member(export, directory, key, user))
-            if not members:
-                notes.append(Note(where, "nobody in it could be mapped to a Slack user; not imported"))
+            user = self.slack_id(item.user, where)
+            if user:
+                self.overrides.append((names[0], user, item.start, item.end))
+                self.notes.append(Note(where, f"{user} covers {names[0]} until {item.end:%Y-%m-%d %H:%M}: "
+                                              "firewatch.yaml holds no overrides; `--apply-overrides` stores it in "
+                                              "the database (listed in the header)"))
+
+    def _members(self, layer: Any, where: str) -> list[dict[str, Any]]:
+        members: list[dict[str, Any]] = []
+        for key in layer.users:
+            if key is None:
                 continue
-            name = rotation_name(schedule.name, layer.name if len(schedule.layers) > 1 else None, taken)
-            length, approx = shift_length(layer.step)
-            if approx:
-                notes.append(Note(where, approx))
-            if layer.anchor.second:
-                notes.append(Note(where, f"handoff at {layer.anchor:%H:%M:%S}; Firewatch hands off on the minute"))
-            shift: dict[str, Any] = {"length": length, "handoff_time": f"{layer.anchor:%H:%M}"}
-            if length.endswith("w") or (length.endswith("d") and int(length[:-1]) % 7 == 0):
-                shift["handoff_day"] = WEEKDAYS[layer.anchor.weekday()]
-            rotation: dict[str, Any] = {"name": name, "timezone": layer.timezone, "shift": shift, "members": members}
-            if not length.endswith("w"):
-                # Keeps the vendor's phase for multi-day turns (a 3-day turn must not restart on the grid's epoch).
-                rotation["start"] = first_handoff_on_or_after(layer, today).date().isoformat()
-            if len(members) < 2:
-                rotation["rules"] = {"min_rest_shifts": 0}
-            if layer.windows:
-                windows = "; ".join(w.describe() for w in layer.windows)
-                notes.append(Note(where, f"restricted to {windows}: Firewatch rotations cover every hour, so "
-                                         f"rotation {name!r} is on call around the clock; keep a separate rotation "
-                                         "for the restricted hours or drop it"))
-            if len(set(k for k in layer.users if k)) != len([k for k in layer.users if k]):
-                notes.append(Note(where, "someone appears more than once in the order; Firewatch lists each person "
-                                         "once and balances turns by burden instead"))
-            rotations.append(rotation)
-            names.append(name)
-        if names:
-            schedule_rotation[schedule.name] = names[0]
-            mapped.append(MappedSchedule(schedule, names, slack_of))
-            for item in schedule.overrides:
-                where = f"schedule {schedule.name!r} override {item.start:%Y-%m-%d %H:%M}"
-                if item.end.date() < today:
-                    continue
-                user = slack_id(item.user, where)
-                if user:
-                    overrides.append((names[0], user, item.start, item.end))
-                    notes.append(Note(where, f"{user} covers {names[0]} until {item.end:%Y-%m-%d %H:%M}: firewatch.yaml "
-                                             "holds no overrides; `--apply-overrides` stores it in the database (listed in the header)"))
-    policies: list[dict[str, Any]] = []
-    taken_policies: set[str] = set()
-    for policy in export.policies:
+            user = self.slack_id(key, where)
+            if user is None or any(m["user"] == user for m in members):
+                continue
+            members.append(_member(self.export, self.directory, key, user))
+        return members
+
+    def _layer_rotation(self, schedule: Any, layer: Any) -> dict[str, Any] | None:
+        where = f"schedule {schedule.name!r} layer {layer.name!r}"
+        if layer.end is not None and layer.end.date() <= self.today:
+            self.notes.append(Note(where, f"ended {layer.end:%Y-%m-%d}; not imported"))
+            return None
+        members = self._members(layer, where)
+        if not members:
+            self.notes.append(Note(where, "nobody in it could be mapped to a Slack user; not imported"))
+            return None
+        name = rotation_name(schedule.name, layer.name if len(schedule.layers) > 1 else None, self.taken)
+        length, approx = shift_length(layer.step)
+        if approx:
+            self.notes.append(Note(where, approx))
+        if layer.anchor.second:
+            self.notes.append(Note(where, f"handoff at {layer.anchor:%H:%M:%S}; Firewatch hands off on the minute"))
+        shift: dict[str, Any] = {"length": length, "handoff_time": f"{layer.anchor:%H:%M}"}
+        if length.endswith("w") or (length.endswith("d") and int(length[:-1]) % 7 == 0):
+            shift["handoff_day"] = WEEKDAYS[layer.anchor.weekday()]
+        rotation: dict[str, Any] = {"name": name, "timezone": layer.timezone, "shift": shift, "members": members}
+        if not length.endswith("w"):
+            # Keeps the vendor's phase for multi-day turns (a 3-day turn must not restart on the grid's epoch).
+            rotation["start"] = first_handoff_on_or_after(layer, self.today).date().isoformat()
+        if len(members) < 2:
+            rotation["rules"] = {"min_rest_shifts": 0}
+        if layer.windows:
+            windows = "; ".join(w.describe() for w in layer.windows)
+            self.notes.append(Note(where, f"restricted to {windows}: Firewatch rotations cover every hour, so "
+                                          f"rotation {name!r} is on call around the clock; keep a separate rotation "
+                                          "for the restricted hours or drop it"))
+        keys = [k for k in layer.users if k]
+        if len(set(keys)) != len(keys):
+            self.notes.append(Note(where, "someone appears more than once in the order; Firewatch lists each person "
+                                          "once and balances turns by burden instead"))
+        return rotation
+
+    def _step_target(self, step: Any, where: str) -> str | None:
+        if step.kind == "schedule":
+            target = self.schedule_rotation.get(step.key)
+            if target is None:
+                self.notes.append(Note(where, f"schedule {step.key!r} was not imported; step dropped"))
+                return None
+            return f"rotation:{target}"
+        if step.kind == "user":
+            user = self.slack_id(step.key, where)
+            return f"user:{user}" if user else None
+        return None
+
+    def policy(self, policy: Any) -> dict[str, Any] | None:
+        """The Firewatch escalation policy for a vendor policy, or None (noted) when no step maps."""
         where = f"escalation policy {policy.name!r}"
         kept: list[tuple[str, timedelta]] = []
         for i, step in enumerate(policy.steps):
-            notify = None
-            if step.kind == "schedule":
-                target = schedule_rotation.get(step.key)
-                if target is None:
-                    notes.append(Note(f"{where} step {i + 1}", f"schedule {step.key!r} was not imported; step dropped"))
-                else:
-                    notify = f"rotation:{target}"
-            elif step.kind == "user":
-                user = slack_id(step.key, f"{where} step {i + 1}")
-                notify = f"user:{user}" if user else None
+            notify = self._step_target(step, f"{where} step {i + 1}")
             if notify is None:
                 # A dropped step's wait goes to the step before it, so the next person is still paged on time.
                 if kept:
@@ -355,21 +388,16 @@ def build_config(export: VendorExport, directory: Directory, today: date) -> Imp
         for i, (notify, wait) in enumerate(kept):
             timeout = max(wait, timedelta(minutes=1))
             if timeout != wait:
-                notes.append(Note(f"{where} step {i + 1}", f"a wait of {format_duration(wait) or '0s'} was raised to "
-                                                           "1m (Firewatch pages one target per step)"))
+                self.notes.append(Note(f"{where} step {i + 1}", f"a wait of {format_duration(wait) or '0s'} was "
+                                                                "raised to 1m (Firewatch pages one target per step)"))
             steps.append({"notify": notify, "timeout": format_duration(timeout).replace(" ", "")})
         if not steps:
-            notes.append(Note(where, "no step could be mapped; not imported"))
-            continue
-        name = rotation_name(policy.name, None, taken_policies)
-        entry: dict[str, Any] = {"name": name, "steps": steps}
+            self.notes.append(Note(where, "no step could be mapped; not imported"))
+            return None
+        entry: dict[str, Any] = {"name": rotation_name(policy.name, None, self.taken_policies), "steps": steps}
         if policy.repeat > 1:
             entry["repeat"] = policy.repeat
-        policies.append(entry)
-    config: dict[str, Any] = {"rotations": rotations}
-    if policies:
-        config["escalation_policies"] = policies
-    return ImportResult(config, notes, mapped, overrides)
+        return entry
 
 
 def _member(export: VendorExport, directory: Directory, key: str, user: str) -> dict[str, Any]:
