@@ -23,6 +23,7 @@ from bot.followups.domain import FollowupsConfig
 from bot.paging.domain.config import AlertRouteConfig, EscalationPolicyConfig, WebhooksConfig
 from bot.postmortems.domain.config import PostmortemsConfig
 from bot.rotations.domain.config import RotationConfig
+from bot.rotations.domain.pay import PayConfig
 from bot.slack_ids import ChannelId, UserId
 from bot.telemetry.domain import config as telemetry_config
 from bot.telemetry.domain.config import EvidenceConfig, SloConfig
@@ -120,6 +121,7 @@ class FirewatchConfig(StrictModel):
     followups: FollowupsConfig = Field(default_factory=FollowupsConfig)
     evidence: EvidenceConfig = Field(default_factory=EvidenceConfig)
     slos: list[SloConfig] = Field(default_factory=list)
+    pay: PayConfig = Field(default_factory=PayConfig)  # on-call pay rates (`firewatch report pay`)
 
     @model_validator(mode="after")
     def _cross_references(self) -> "FirewatchConfig":

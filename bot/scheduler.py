@@ -27,11 +27,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from bot.core.metrics import JOBS, LEADER, job_label
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -204,6 +206,12 @@ class Scheduler:
             # A job due while we were down runs when we are back; stale work is filtered by the jobs themselves.
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
         )
+        self.aps.add_listener(_count_job, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED)
+
+    @property
+    def stopping(self) -> bool:
+        """True once `shutdown` has begun."""
+        return self._stop.is_set()
 
     @property
     def epoch(self) -> int | None:
@@ -246,6 +254,7 @@ class Scheduler:
                 if self._stop.is_set():
                     return
                 self.leader = True
+                LEADER.set(1)
                 self._led_since = time.monotonic()
                 self.aps.resume()
             log.info("scheduler: leadership acquired (epoch %s)", self.lock.epoch)
@@ -281,6 +290,7 @@ class Scheduler:
             if not self.leader:
                 return
             self.leader = False
+            LEADER.set(0)
             try:
                 if self.aps.running:
                     self.aps.pause()
@@ -309,6 +319,7 @@ class Scheduler:
             finally:
                 self.lock.release()
                 self.leader = False
+                LEADER.set(0)
         for thread in self._threads:
             if thread is not threading.current_thread():
                 thread.join(timeout=5)
@@ -331,6 +342,15 @@ class Scheduler:
 
     def job_ids(self) -> list[str]:
         return [j.id for j in self.aps.get_jobs()]
+
+
+def _count_job(event) -> None:
+    """APScheduler listener: one count per job run, by job kind and outcome (ok, failed, missed)."""
+    if event.code == EVENT_JOB_MISSED:
+        outcome = "missed"
+    else:
+        outcome = "failed" if getattr(event, "exception", None) is not None else "ok"
+    JOBS.labels(job=job_label(event.job_id), outcome=outcome).inc()
 
 
 def _poll_store() -> None:

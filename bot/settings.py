@@ -28,6 +28,9 @@ class Settings(BaseSettings):
                                       validation_alias=AliasChoices("FIREWATCH_SLACK_MAX_BODY_BYTES"))
     webhook_max_body_bytes: int = Field(default=5 * 1024 * 1024, gt=0,
                                         validation_alias=AliasChoices("FIREWATCH_WEBHOOK_MAX_BODY_BYTES"))
+    # Log line format: "text" (default) or "json" (one object per line, for log shippers).
+    log_format: str = Field(default="text", pattern="^(json|text)$",
+                            validation_alias=AliasChoices("FIREWATCH_LOG_FORMAT"))
 
     def model_post_init(self, __context) -> None:
         # Secrets given to the process are removed from anything sent to a model, even when they were passed in

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from typing import Callable
 
 import httpx
@@ -25,6 +26,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.context import AppContext
+from bot.correlation import new_correlation_id, reset_request_context
+from bot.core.metrics import ACK_SECONDS, REQUESTS, render_metrics
 from bot.http.database import (DATABASE_UNAVAILABLE_TEXT, RETRY_AFTER_SECONDS, DatabaseProbe,
                                database_unavailable_response, is_database_unavailable)
 from bot.http.json_guard import InputRejected, decode_utf8
@@ -35,7 +38,7 @@ from bot.incidents import store as service
 from bot.safety import install_log_hygiene
 from bot.slack.app import VERIFIED
 from bot.slack.respond import is_slack_response_url
-from storage.db import ping
+from storage.db import migration_problem, ping
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("bot.http.access")
@@ -63,6 +66,15 @@ def build_web_app(ctx: AppContext, slack_app: App | None, *, extra_routes: list[
     ctx.services.database_probe = probe
 
     async def slack_events(request: Request) -> Response:
+        """Counts and times every Slack request by the kind parsed from it (`unparsed` when refused before)."""
+        started = time.monotonic()
+        response = await handle_slack_events(request)
+        kind = getattr(request.state, "slack_kind", "unparsed")
+        REQUESTS.labels(kind=kind, outcome=request_outcome(response.status_code)).inc()
+        ACK_SECONDS.labels(kind=kind).observe(time.monotonic() - started)
+        return response
+
+    async def handle_slack_events(request: Request) -> Response:
         if slack_app is None:
             return JSONResponse({"error": "this server runs in Socket Mode; Slack requests arrive over the socket"},
                                 status_code=404)
@@ -81,6 +93,7 @@ def build_web_app(ctx: AppContext, slack_app: App | None, *, extra_routes: list[
             slack_body = parse_slack_body(text, request.headers.get("content-type"))
         except InputRejected as exc:
             return refuse_input(str(exc), exc.kind)
+        request.state.slack_kind = slack_body.kind
         needs_database = slack_body.kind in ("command", "interaction") or (
             slack_body.kind == "event" and slack_body.data.get("type") != "url_verification")
         if needs_database and not await probe.reachable():
@@ -141,11 +154,7 @@ def build_web_app(ctx: AppContext, slack_app: App | None, *, extra_routes: list[
                             status_code=200 if db_ok else 503)
 
     async def readyz(_request: Request) -> Response:
-        """Ready means this replica can serve traffic now: the database answers."""
-        if await probe.reachable():
-            return JSONResponse({"ready": True, "database": "ok"})
-        return JSONResponse({"ready": False, "database": "unreachable"}, status_code=503,
-                            headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+        return await readiness(ctx, probe)
 
     async def database_down(request: Request, exc: Exception) -> Response:
         """Any route whose database call fails on the connection answers 503, not 500."""
@@ -154,12 +163,45 @@ def build_web_app(ctx: AppContext, slack_app: App | None, *, extra_routes: list[
             return database_unavailable_response()
         raise exc
 
+    async def metrics(_request: Request) -> Response:
+        body, content_type = render_metrics()
+        return Response(body, media_type=content_type)
+
     routes = [Route("/slack/events", slack_events, methods=["POST"]), Route("/healthz", healthz, methods=["GET"]),
-              Route("/readyz", readyz, methods=["GET"])]
+              Route("/readyz", readyz, methods=["GET"]), Route("/metrics", metrics, methods=["GET"])]
     routes += extra_routes or []
     web = Starlette(routes=routes, exception_handlers={DBAPIError: database_down})
     web.add_middleware(AccessLogMiddleware)
     return web
+
+
+async def readiness(ctx: AppContext, probe: DatabaseProbe) -> Response:
+    """Ready means this replica can serve traffic now: the database answers, its schema is the one this code
+    needs, and the scheduler has started (leading or following: followers serve Slack and webhooks too)."""
+    if not await probe.reachable():
+        return JSONResponse({"ready": False, "database": "unreachable"}, status_code=503,
+                            headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+    problem = await run_in_threadpool(migration_problem, ctx.engine)
+    scheduler = scheduler_state(ctx.services.scheduler)
+    ready = problem is None and scheduler != "stopped"
+    body = {"ready": ready, "database": "ok", "migrations": problem or "current", "scheduler": scheduler}
+    return JSONResponse(body, status_code=200 if ready else 503)
+
+
+def scheduler_state(scheduler) -> str:
+    """`leader`, `follower`, `stopped` (not started, or shut down) or `disabled` (this process runs none)."""
+    if scheduler is None:
+        return "disabled"
+    if not scheduler.started or scheduler.stopping:
+        return "stopped"
+    return "leader" if scheduler.leader else "follower"
+
+
+def request_outcome(status: int) -> str:
+    """A closed label set: `ok` for 2xx/3xx, `rejected` for 4xx (size, signature, input), `error` for 5xx."""
+    if status < 400:
+        return "ok"
+    return "rejected" if status < 500 else "error"
 
 
 def signature_problem_for(ctx: AppContext, request: Request, raw: bytes) -> str | None:
@@ -233,6 +275,9 @@ class AccessLogMiddleware:
             await self.app(scope, receive, send)
             return
         started = False
+        # Each request starts with its own ids, so its log lines never carry those of an earlier request.
+        reset_request_context()
+        new_correlation_id()
 
         async def send_and_log(message):
             nonlocal started

@@ -237,6 +237,18 @@ class AlertGroupIncident(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
 
+class IncidentRecurrence(SQLModel, table=True):
+    """An alert group that fired again after its incident was resolved opened `incident_id`: it "recurred" from
+    `previous_incident_id` (one row per recurrence incident)."""
+
+    __tablename__ = "incident_recurrences"
+
+    incident_id: int = Field(primary_key=True, foreign_key="incidents.id")
+    previous_incident_id: int = Field(foreign_key="incidents.id", index=True)
+    group_identity: str = Field(max_length=500)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
 # --- Rotations ---------------------------------------------------------------------------------------------------
 
 

@@ -12,6 +12,7 @@ leaves the process, and `label()` redacts and neutralises the short labels shown
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -45,6 +46,8 @@ from storage.models import (
     PostmortemRecord,
     TimelineEvent,
 )
+
+log = logging.getLogger(__name__)
 
 MAX_ALERTS = 10
 MAX_TIMELINE = 15
@@ -207,6 +210,25 @@ def _similar(ctx: AppContext, s: Session, incident: Incident, query: str) -> lis
     return out[:MAX_SIMILAR]
 
 
+# -- other features' sources (telemetry) ----------------------------------------------------------------------------
+
+def _extra_evidence(ctx: AppContext, incident_id: int) -> list[tuple[EvidenceItem, dict[str, Any]]]:
+    """Items from `ctx.services.evidence_sources`; a failing source is logged and skipped, never fatal."""
+    out: list[tuple[EvidenceItem, dict[str, Any]]] = []
+    for source in ctx.services.evidence_sources:
+        try:
+            items = list(source(ctx, incident_id))
+        except Exception:  # noqa: BLE001 - evidence is best effort; the suggestion still goes out without it
+            log.exception("evidence source %s failed for incident %s", getattr(source, "__name__", source), incident_id)
+            continue
+        for item in items:
+            url = item.url if is_http_url(item.url) else None
+            ref = item.labels.get("query") or item.text[:80]
+            out.append((item, {"kind": item.kind, "ref": f"{item.kind}:{ref}", "label": label(f"{item.kind} {ref}"),
+                               "url": url}))
+    return out
+
+
 # -- all together ------------------------------------------------------------------------------------------------
 
 def gather(ctx: AppContext, incident_id: int) -> EvidenceBundle | None:
@@ -241,6 +263,7 @@ def gather(ctx: AppContext, incident_id: int) -> EvidenceBundle | None:
             similar_rows.append({"incident_id": p.id, "label": m.doc.id, "title": label(p.title, 150),
                                  "channel_id": p.channel_id, "postmortem_url": url, "score": m.score,
                                  "status": p.status})
+        timeline_at = len(entries)  # extra sources' items go before the timeline, whose length grows
         events = s.exec(select(TimelineEvent).where(TimelineEvent.incident_id == incident.id)
                         .order_by(col(TimelineEvent.at).desc(), col(TimelineEvent.id).desc())
                         .limit(MAX_TIMELINE)).all()
@@ -252,6 +275,8 @@ def gather(ctx: AppContext, incident_id: int) -> EvidenceBundle | None:
         llm_incident = LLMIncident(title=incident.title, description=incident.description, severity=incident.severity,
                                    status=incident.status, started_at=start)
         channel_id, source = incident.channel_id, incident.source
+    # Outside the session: sources may query external systems (Prometheus) for a while.
+    entries[timeline_at:timeline_at] = _extra_evidence(ctx, incident_id)
     items = number_evidence([item for item, _ in entries])
     refs = [{"id": item.id, **ref} for item, (_, ref) in zip(items, entries)]
     for row in similar_rows:

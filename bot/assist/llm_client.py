@@ -29,6 +29,7 @@ from pydantic import BaseModel, ValidationError
 from bot.assist.domain.config import LLMConfig, LLMSettings, resolve_settings
 from bot.assist.domain.models import Usage
 from bot.assist.domain.redaction import register_secrets, scrub_secrets
+from bot.core.metrics import LLM_CALLS, LLM_TOKENS
 
 log = logging.getLogger(__name__)
 
@@ -243,6 +244,10 @@ class LLMClient:
     def _record(self, purpose: str, usage: Usage, started: float, outcome: str) -> None:
         record = CallRecord(purpose, self.settings.model, usage, time.monotonic() - started, outcome)
         self.history.append(record)
+        LLM_CALLS.labels(outcome="ok" if outcome == "ok" else "failed").inc()
+        for kind, tokens in (("prompt", usage.prompt_tokens), ("completion", usage.completion_tokens)):
+            if tokens:
+                LLM_TOKENS.labels(kind=kind).inc(tokens)
         log.info(
             "llm call purpose=%s model=%s outcome=%s prompt_tokens=%s completion_tokens=%s seconds=%.2f",
             purpose, record.model, outcome, usage.prompt_tokens, usage.completion_tokens, record.seconds,

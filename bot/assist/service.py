@@ -15,6 +15,7 @@ import logging
 import os
 import threading
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -29,6 +30,7 @@ from bot.incidents import service as incident_flows
 from bot.incidents import messages as incident_messages
 from bot.incidents import store as incident_service
 from bot.assist.domain import ChangeEvent, RcaResult, TriageSuggestion, Usage, rca, resolve_settings, triage
+from bot.assist.domain.triage import keep_declared_severity
 from bot.assist.llm_client import LLMClient
 from storage.models import ChangeEventRecord, Incident, LLMUsageRecord, SuggestionRecord
 from storage.types import utcnow
@@ -190,6 +192,9 @@ def run_triage(ctx: AppContext, incident_id: int, *, trigger: str = "declare") -
     result = triage(bundle.incident, bundle.items, ev.severity_options(ctx), ev.rotation_options(ctx), client,
                     display_name=display_namer(ctx), default_severity=ctx.config.incidents.default_severity)
     record_usage(ctx, incident_id, "triage", client, result.usage, result.llm_calls)
+    if bundle.source != "alert":  # a person chose this severity (alerts carry the sender's)
+        result = keep_declared_severity(result, bundle.incident.severity, ev.severity_options(ctx),
+                                        bundle.items)
     if trigger == "declare" and bundle.source == "alert":
         trigger = "alert"
     payload = triage_payload(ctx, bundle, result, client, trigger)
@@ -435,6 +440,36 @@ def rca_payload(bundle: ev.EvidenceBundle, result: RcaResult, client: LLMClient 
     }
 
 
+def evidence_holds(ctx: AppContext, item: Any, cache: dict[str, bool]) -> bool:
+    """Whether a cited item still holds, by its kind's checker (`ctx.services.evidence_checkers`); kinds without a
+    checker are stored records (alerts, changes, timeline) and hold. A failing checker counts as not holding."""
+    checker = ctx.services.evidence_checkers.get(item.kind)
+    if checker is None:
+        return True
+    if item.id not in cache:
+        try:
+            cache[item.id] = bool(checker(ctx, item))
+        except Exception:  # noqa: BLE001 - unverifiable evidence is withheld, never shown as fact
+            log.exception("re-checking evidence %s (%s) failed", item.id, item.kind)
+            cache[item.id] = False
+    return cache[item.id]
+
+
+def recheck_citations(ctx: AppContext, bundle: ev.EvidenceBundle, result: RcaResult) -> RcaResult:
+    """Drop every hypothesis citing evidence that no longer holds (its query re-run), before anything is shown."""
+    by_id = {item.id: item for item in bundle.items}
+    cache: dict[str, bool] = {}
+    kept = [h for h in result.hypotheses
+            if all(evidence_holds(ctx, by_id[i], cache) for i in h.evidence_ids if i in by_id)]
+    withheld = len(result.hypotheses) - len(kept)
+    if not withheld:
+        return result
+    note = f"{withheld} hypothesis(es) withheld: cited evidence no longer holds when re-checked"
+    return replace(result, hypotheses=[replace(h, rank=n) for n, h in enumerate(kept, start=1)],
+                   inconclusive=result.inconclusive or not kept, dropped_hypotheses=result.dropped_hypotheses + withheld,
+                   note="; ".join(filter(None, [result.note, note])))
+
+
 def run_rca(ctx: AppContext, incident_id: int) -> int | None:
     bundle = ev.gather(ctx, incident_id)
     if bundle is None:
@@ -442,6 +477,7 @@ def run_rca(ctx: AppContext, incident_id: int) -> int | None:
     client = llm_client(ctx)
     result = rca(bundle.incident, bundle.items, client, display_name=display_namer(ctx))
     record_usage(ctx, incident_id, "rca", client, result.usage, result.llm_calls)
+    result = recheck_citations(ctx, bundle, result)
     payload = rca_payload(bundle, result, client)
     suggestion_id = _store_suggestion(ctx, incident_id, "rca", result.source, payload, bundle.channel_id)
     with ctx.session() as s:

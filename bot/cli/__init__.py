@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import logging
 import os
 import sys
 
@@ -37,11 +36,18 @@ def load_or_exit(config_path: str | None, *, missing_ok: bool = False):
 @click.option("-v", "--verbose", is_flag=True, help="Log debug output.")
 def main(verbose: bool) -> None:
     """Firewatch: incident response for Slack."""
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if not verbose:
-        # Alembic announces every plugin it loads at INFO; operators only need its warnings.
-        logging.getLogger("alembic").setLevel(logging.WARNING)
+    from bot.ops.logs import configure_logging
+
+    # Read from the environment directly: logging must work even when another setting is invalid.
+    secrets = [os.environ.get(name, "") for name in SECRET_ENV_NAMES]
+    try:
+        configure_logging(os.environ.get("FIREWATCH_LOG_FORMAT"), verbose=verbose, secrets=secrets)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+SECRET_ENV_NAMES = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "OPENAI_API_KEY",
+                    "FIREWATCH_WEBHOOK_TOKEN")
 
 
 @main.group()
@@ -64,6 +70,17 @@ def config_check(config_path: str | None) -> None:
                f"alert routes: {len(cfg.alert_routes)}")
     click.echo(f"  llm: {'configured' if getattr(cfg.llm, 'model', None) else 'not configured (heuristic triage)'}")
     click.echo(f"  postmortems: {'repo ' + str(cfg.postmortems.repo) if cfg.postmortems.repo else 'no repository'}")
+    _print_environment_warnings(cfg, resolve_config_path(config_path))
+
+
+def _print_environment_warnings(cfg, path: str) -> None:
+    """Warnings (exit status unchanged): what the file needs from the environment, and YAML traps."""
+    from pathlib import Path
+
+    from bot.ops.config_checks import environment_warnings
+
+    for warning in environment_warnings(cfg, Path(path).read_text(encoding="utf-8"), os.environ):
+        click.echo(f"  warning: {warning}")
 
 
 @main.group()
@@ -90,6 +107,8 @@ def db_upgrade() -> None:
 @_config_option
 def serve(mode: str, host: str, port: int, config_path: str | None) -> None:
     """Run the Slack app (and the webhook endpoints)."""
+    from bot.ops.logs import redact_also
+    from bot.ops.startup import slack_problem
     from bot.server import build_context, serve_forever
     from storage.db import make_engine, migration_problem
 
@@ -99,11 +118,16 @@ def serve(mode: str, host: str, port: int, config_path: str | None) -> None:
         click.echo(f"cannot start in {mode} mode: set {', '.join(missing)}", err=True)
         sys.exit(1)
     cfg = load_or_exit(config_path)
+    redact_also(os.environ.get(name) for name in cfg.secret_env_names())
     engine = make_engine(settings.database_url)
     problem = migration_problem(engine)
     engine.dispose()
     if problem:
         click.echo(f"refusing to start: {problem}", err=True)
+        sys.exit(1)
+    problem = slack_problem(settings)
+    if problem:
+        click.echo(f"cannot start: {problem}", err=True)
         sys.exit(1)
     ctx = build_context(settings, cfg)
     serve_forever(ctx, mode=mode, host=host, port=port)

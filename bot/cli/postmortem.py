@@ -5,8 +5,8 @@
     firewatch postmortem publish NUMBER [--workdir DIR]                        publish per `postmortems:` config
 
 `render` and `publish` read the incident through `bot.postmortems.domain.facts.load_facts`, which the app wires to the
-database with `set_facts_loader`. Run from a shell (no loader wired) with $FIREWATCH_DATABASE_URL set, they read
-the database directly through `bot.cli.postmortem_backend` (when that package is installed); `publish` then
+database with `set_facts_loader`. Run from a shell (no loader wired), they read the database `firewatch serve`
+uses ($FIREWATCH_DATABASE_URL, default `sqlite:///./firewatch.db`) through `bot.cli.postmortem_backend`; `publish` then
 also stores the draft and the result in the incident's postmortem record, like `/incident postmortem publish`.
 The configuration comes from `--config`, else a FirewatchConfig the parent command put in `ctx.obj` (directly or
 as `ctx.obj.config`), else $FIREWATCH_CONFIG or ./firewatch.yaml.
@@ -56,8 +56,9 @@ def _firewatch_config(ctx: click.Context, config_path: str | None) -> Any:
 
 
 def _database_backend() -> Any:
-    """`bot.cli.postmortem_backend` when no loader is wired and $FIREWATCH_DATABASE_URL names a database."""
-    if facts_module._loader is not facts_module._not_wired or not os.environ.get("FIREWATCH_DATABASE_URL"):
+    """`bot.cli.postmortem_backend` when no loader is wired: the database `firewatch serve` uses, from
+    $FIREWATCH_DATABASE_URL or the same default (`sqlite:///./firewatch.db`)."""
+    if facts_module._loader is not facts_module._not_wired:
         return None
     try:
         from bot.cli import postmortem_backend as cli_backend
@@ -67,12 +68,11 @@ def _database_backend() -> Any:
 
 
 def _stored_narrative(number: int, config: Any) -> dict[str, str]:
-    """The narrative stored with the draft in $FIREWATCH_DATABASE_URL's database, or {} without one."""
-    if not os.environ.get("FIREWATCH_DATABASE_URL"):
-        return {}
-    try:
+    """The narrative stored with the draft in the database, or {} without one."""
+    cli_backend = _database_backend()
+    if cli_backend is None and os.environ.get("FIREWATCH_DATABASE_URL"):
         from bot.cli import postmortem_backend as cli_backend
-    except ImportError:
+    if cli_backend is None:
         return {}
     try:
         return cli_backend.stored_narrative(number, config)

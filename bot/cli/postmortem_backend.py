@@ -1,7 +1,7 @@
 """The database side of `firewatch postmortem render|publish NUMBER` when run from a shell.
 
 The CLI process has no running app, so it builds a small context from the environment: FIREWATCH_DATABASE_URL
-(the database), SLACK_BOT_TOKEN / FIREWATCH_SLACK_API_URL (optional: display names and the Slack notes after a
+(the database; the same default as `firewatch serve`, sqlite:///./firewatch.db), SLACK_BOT_TOKEN / FIREWATCH_SLACK_API_URL (optional: display names and the Slack notes after a
 publish) and the FirewatchConfig the command loaded (--config / FIREWATCH_CONFIG).
 """
 
@@ -76,7 +76,9 @@ def _check_sqlite_file(url: str) -> None:
         return
     database = parsed.database
     if parsed.get_backend_name() == "sqlite" and database and database != ":memory:" and not Path(database).exists():
-        raise BackendError(f"{url}: no such database file; check FIREWATCH_DATABASE_URL (or run `firewatch db upgrade`)")
+        raise BackendError(f"{url}: no such database file. Run this in the directory `firewatch serve` runs in "
+                           "(its default database is ./firewatch.db), or set FIREWATCH_DATABASE_URL to its database; "
+                           "`firewatch db upgrade` creates a new one")
 
 
 def load_facts(number: int, config: FirewatchConfig) -> PostmortemFacts:

@@ -33,16 +33,20 @@ def _fail(message: str) -> None:
     sys.exit(1)
 
 
-def _load_rotation(config_path: str, name: str) -> RotationConfig:
+def _load_config(config_path: str):
     from bot.config import ConfigError, load_config
 
     try:
-        config = load_config(config_path)
+        return load_config(config_path)
     except ConfigError as exc:
         click.echo(f"{exc.path}: invalid configuration:", err=True)
         for problem in exc.problems:
             click.echo(f"  {problem}", err=True)
         sys.exit(1)
+
+
+def _load_rotation(config_path: str, name: str) -> RotationConfig:
+    config = _load_config(config_path)
     rotation = next((r for r in config.rotations if r.name == name), None)
     if rotation is None:
         known = ", ".join(r.name for r in config.rotations) or "(none configured)"
@@ -191,7 +195,7 @@ def explain(rotation_name: str, at_text: str, fmt: str, config_path: str) -> Non
 
 @click.group(name="report")
 def report() -> None:
-    """On-call reports (`firewatch report health`)."""
+    """On-call reports (`firewatch report health`, `firewatch report pay`)."""
 
 
 @report.command()
@@ -218,6 +222,76 @@ def health(rotation_name: str, period: str, fmt: str, chart_path: str | None, co
     else:
         click.echo(result_report.render())
         click.echo(f"chart: {chart}")
+
+
+@report.command()
+@click.option("--rotation", "rotation_names", required=True, multiple=True,
+              help="Rotation name; repeat it (or say `all`) to pay hours on several rotations once.")
+@click.option("--month", required=True, help="A month like 2027-03 (each person's own time zone).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@config_option
+def pay(rotation_names: tuple[str, ...], month: str, fmt: str, config_path: str) -> None:
+    """Pay lines per person and hour type (business, off-hours, weekend, holiday) from the `pay:` rates."""
+    from bot.rotations.domain.pay import parse_month, pay_lines, totals_by_currency
+
+    try:
+        first, after = parse_month(month)
+    except ValueError as exc:
+        _fail(f"--month: {exc}")
+    config = _load_config(config_path)
+    if not config.pay.rates:
+        _fail(f"{config_path}: no pay rates configured; add a `pay:` section with `rates:` "
+              "(e.g. `rates: {default: {currency: EUR, off_hours: 3, weekend: 5, holiday: 8}}`)")
+    rotations = _pay_rotations(config, rotation_names)
+    payees, shifts = _pay_inputs(rotations, first, after)
+    try:
+        lines = pay_lines(config.pay, payees, shifts, first, after)
+    except ValueError as exc:
+        _fail(str(exc))
+    if fmt == "json":
+        click.echo(json.dumps({"month": month, "rotations": [r.name for r in rotations],
+                               "lines": [line.as_dict() for line in lines],
+                               "totals": totals_by_currency(lines)}, indent=2))
+        return
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=["user", "name", "country", "currency", "hour_type", "hours",
+                                                "rate", "amount", "rotations"], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(line.as_dict() for line in lines)
+    click.echo(buffer.getvalue(), nl=False)
+
+
+def _pay_rotations(config, names: tuple[str, ...]) -> list[RotationConfig]:
+    if "all" in names:
+        return list(config.rotations)
+    known = {r.name: r for r in config.rotations}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        _fail(f"unknown rotation {unknown[0]!r}; known rotations: {', '.join(known) or '(none configured)'}")
+    return [known[n] for n in dict.fromkeys(names)]
+
+
+def _pay_inputs(rotations: list[RotationConfig], first: date, after: date):
+    """People (first rotation listing them decides zone and country) and their shifts on every rotation."""
+    from bot.rotations.domain.pay import Payee
+
+    payees: dict[str, Payee] = {}
+    shifts: dict[str, list] = {}
+    for rotation in rotations:
+        # A day either side: the month is cut in each person's own zone, which may differ from the rotation's.
+        result = _plan(rotation, first - timedelta(days=1), after + timedelta(days=1))
+        for member in rotation.members:
+            payee = payees.setdefault(member.user, Payee(
+                member.user, member.display, member.timezone or rotation.timezone, member.country,
+                member.subdivision))
+            mine = [s for s in result.shifts if s.user == member.user]
+            if mine and rotation.name not in payee.rotations:
+                payee.rotations.append(rotation.name)
+            shifts.setdefault(member.user, []).extend(mine)
+    return list(payees.values()), shifts
 
 
 def main() -> None:  # pragma: no cover - convenience for `python -m bot.cli.schedule`

@@ -7,7 +7,7 @@ a notification method, an outcome word), never user text: a label per incident o
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 REGISTRY = CollectorRegistry()
 
@@ -41,3 +41,16 @@ def record_notification(method: str, result: str) -> None:
 def record_page(event: str) -> None:
     """Count one page event ("opened", "escalated", "acknowledged", "resolved")."""
     PAGES.labels(event=event).inc()
+
+
+def render_metrics() -> tuple[bytes, str]:
+    """The text exposition of every Firewatch series and its content type, for `GET /metrics`."""
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+
+
+def job_label(job_id: str) -> str:
+    """A bounded label for a scheduler job id: `page:12:timeout` -> `page:timeout`, `handoff:web` -> `handoff`."""
+    parts = job_id.split(":")
+    if parts[0] in ("page", "firewatch"):
+        return ":".join(p for p in parts if not p.isdigit())
+    return parts[0]

@@ -19,19 +19,9 @@ FOLLOW_UP_KINDS = ("mitigate", "prevent", "process")
 CHANNEL_NAME_MAX = 80
 TITLE_MAX = 150
 
-USAGE = """*`/incident` commands*
-• `/incident declare` — open the declare form
-• `/incident declare [sevN] <title>` — declare at once (severity defaults to {default})
-• `/incident list` — open incidents · `/incident help` — this text
-In an incident channel:
-• `/incident status investigating|identified|monitoring|resolved`
-• `/incident sev <sevN>` · `/incident role commander|comms|scribe @user`
-• `/incident update <text>` — post to the channel and announcements
-• `/incident timeline [<text>]` · `/incident followup [mitigate|prevent|process] <text> [@owner]`
-• `/incident resolve [summary]` · `/incident repair` — finish Slack set-up steps that failed
-• `/incident triage` · `/incident rca` — suggestions with cited evidence
-• `/incident postmortem [publish]` — draft (linted) and publish the postmortem
-Pin a message to the timeline with a :pushpin: reaction."""
+
+ROLE_ALIASES = {"ic": "commander", "lead": "commander", "incident-commander": "commander"}
+_SPACED_SEVERITY = re.compile(r"^(sev)\s+(\d+)\b", re.IGNORECASE)
 
 _LINK = re.compile(r"<?(https?://[^\s|>]+)(?:\|[^>]*)?>?")
 
@@ -55,7 +45,8 @@ class Command:
 
 
 def parse_incident_command(text: str, severities: list[str]) -> Command:
-    """Parse the text after `/incident`. Raises UsageError naming what was wrong."""
+    """Parse the text after `/incident` (canonical sub-command names; aliases are `bot.incidents.commands`'s).
+    Raises UsageError naming what was wrong."""
     text = (text or "").strip()
     if not text:
         return Command("help")
@@ -64,73 +55,108 @@ def parse_incident_command(text: str, severities: list[str]) -> Command:
     rest = rest.strip()
     if verb in ("help", "list"):
         return Command(verb)
-    if verb == "declare":
-        if not rest:
-            return Command("declare_modal")
-        first, _, remainder = rest.partition(" ")
-        severity = None
-        if first.lower() in severities:
-            severity, rest = first.lower(), remainder.strip()
-        elif re.fullmatch(r"sev\d+", first.lower()):
-            raise UsageError(f"unknown severity `{first}`; use one of {', '.join(severities)}")
-        if not rest:
-            raise UsageError("a title is needed: `/incident declare [sevN] <title>`")
-        if len(rest) > TITLE_MAX:
-            raise UsageError(f"the title is {len(rest)} characters; keep it under {TITLE_MAX}")
-        return Command("declare", {"severity": severity, "title": rest})
-    if verb == "status":
-        status = rest.lower()
-        if status not in STATUSES:
-            raise UsageError(f"unknown status `{rest or '(none)'}`; use one of {', '.join(STATUSES)}")
-        return Command("status", {"status": status})
-    if verb in ("sev", "severity"):
-        sev = rest.lower()
-        if sev not in severities:
-            raise UsageError(f"unknown severity `{rest or '(none)'}`; use one of {', '.join(severities)}")
-        return Command("sev", {"severity": sev})
-    if verb == "role":
-        role, _, who = rest.partition(" ")
-        role = role.lower()
-        if role not in ROLES:
-            raise UsageError(f"unknown role `{role or '(none)'}`; use one of {', '.join(ROLES)}")
-        user = mentioned_user(who)
-        if user is None:
-            raise UsageError(f"name a person with an @mention: `/incident role {role} @user`")
-        return Command("role", {"role": role, "user": user})
+    if verb in ("triage", "rca", "postmortem"):
+        return Command(verb, {"text": rest})
+    if verb == "resolve":
+        return Command("resolve", {"summary": rest or None})
     if verb == "timeline" and not rest:
         return Command("timeline_show")
     if verb in ("update", "timeline"):
         if not rest:
             raise UsageError(f"text is needed: `/incident {verb} <text>`")
         return Command(verb, {"text": rest})
-    if verb in ("followup", "follow-up"):
+    parser = _PARSERS.get(verb)
+    if parser is None:
+        raise UsageError(f"unknown command `{verb}`")
+    return parser(rest, severities)
+
+
+def _parse_declare(rest: str, severities: list[str]) -> Command:
+    if not rest:
+        return Command("declare_modal")
+    first, _, remainder = normalize_severity_words(rest).partition(" ")
+    severity = None
+    if first.lower() in severities:
+        severity, rest = first.lower(), remainder.strip()
+    elif re.fullmatch(r"sev\d+", first.lower()):
+        raise UsageError(f"unknown severity `{first}`; use one of {', '.join(severities)}")
+    if not rest:
+        raise UsageError("a title is needed: `/incident declare [sevN] <title>`")
+    # A title over TITLE_MAX is not refused: the service shortens it and keeps the text as the description.
+    return Command("declare", {"severity": severity, "title": rest})
+
+
+def _parse_status(rest: str, _severities: list[str]) -> Command:
+    status = rest.lower()
+    if status not in STATUSES:
+        raise UsageError(f"unknown status `{rest or '(none)'}`; use one of {', '.join(STATUSES)}")
+    return Command("status", {"status": status})
+
+
+def _parse_severity(rest: str, severities: list[str]) -> Command:
+    sev = normalize_severity_words(rest).lower()
+    if sev.isdigit():
+        sev = f"sev{sev}"
+    if sev not in severities:
+        raise UsageError(f"unknown severity `{rest or '(none)'}`; use one of {', '.join(severities)}")
+    return Command("sev", {"severity": sev})
+
+
+def _parse_role(rest: str, _severities: list[str]) -> Command:
+    role, _, who = rest.partition(" ")
+    role = ROLE_ALIASES.get(role.lower(), role.lower())
+    if role not in ROLES:
+        raise UsageError(f"unknown role `{role or '(none)'}`; use one of {', '.join(ROLES)}")
+    user = mentioned_user(who)
+    if user is None:
+        raise UsageError(f"name a person with an @mention: `/incident role {role} @user`")
+    return Command("role", {"role": role, "user": user})
+
+
+def _parse_followup(rest: str, _severities: list[str]) -> Command:
+    if not rest:
+        raise UsageError("text is needed: `/incident followup [mitigate|prevent|process] <text> [@owner]`")
+    kind = "prevent"
+    first, _, remainder = rest.partition(" ")
+    if first.lower() in FOLLOW_UP_KINDS and remainder.strip():
+        kind, rest = first.lower(), remainder.strip()
+    owner = None
+    mentions = list(USER_MENTION.finditer(rest))
+    if mentions and rest.endswith(mentions[-1].group(0)):
+        owner = mentions[-1].group(1)
+        rest = rest[: mentions[-1].start()].strip()
         if not rest:
-            raise UsageError("text is needed: `/incident followup [mitigate|prevent|process] <text> [@owner]`")
-        kind = "prevent"
-        first, _, remainder = rest.partition(" ")
-        if first.lower() in FOLLOW_UP_KINDS and remainder.strip():
-            kind, rest = first.lower(), remainder.strip()
-        owner = None
-        mentions = list(USER_MENTION.finditer(rest))
-        if mentions and rest.endswith(mentions[-1].group(0)):
-            owner = mentions[-1].group(1)
-            rest = rest[: mentions[-1].start()].strip()
-            if not rest:
-                raise UsageError("text is needed before the owner: `/incident followup <text> [@owner]`")
-        return Command("followup", {"text": rest, "owner": owner, "kind": kind})
-    if verb == "resolve":
-        return Command("resolve", {"summary": rest or None})
-    if verb == "repair":
-        number = None
-        if rest:
-            digits = rest.lstrip("#")
-            number = small_int(digits)
-            if number is None:
-                raise UsageError("`/incident repair [number]` takes an incident number")
-        return Command("repair", {"number": number})
-    if verb in ("triage", "rca", "postmortem"):
-        return Command(verb, {"text": rest})
-    raise UsageError(f"unknown command `{verb}`")
+            raise UsageError("text is needed before the owner: `/incident followup <text> [@owner]`")
+    return Command("followup", {"text": rest, "owner": owner, "kind": kind})
+
+
+def _parse_repair(rest: str, _severities: list[str]) -> Command:
+    number = None
+    if rest:
+        number = small_int(rest.lstrip("#"))
+        if number is None:
+            raise UsageError("`/incident repair [number]` takes an incident number")
+    return Command("repair", {"number": number})
+
+
+_PARSERS = {"declare": _parse_declare, "status": _parse_status, "sev": _parse_severity, "severity": _parse_severity,
+            "role": _parse_role, "followup": _parse_followup, "follow-up": _parse_followup, "repair": _parse_repair}
+
+
+def normalize_severity_words(text: str) -> str:
+    """`sev 1 …` -> `sev1 …`: people type the space, the severity names have none."""
+    return _SPACED_SEVERITY.sub(lambda m: f"{m.group(1)}{m.group(2)}", text.strip(), count=1)
+
+
+def shorten_title(text: str, limit: int = TITLE_MAX) -> str:
+    """`text` cut to `limit` characters at a word boundary, ending in `…` when anything was cut."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut[limit // 2:]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:-") + "…"
 
 
 def channel_name(prefix: str, number: int, title: str, attempt: int = 1) -> str:

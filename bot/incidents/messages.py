@@ -83,6 +83,18 @@ def update_text(incident: Incident, prefix: str, author: str | None, body: str) 
             f"{incident.status}) from {who}:\n{_safe(body)}")
 
 
+def after_resolve_update_text(incident: Incident, prefix: str, author: str | None, body: str) -> str:
+    """An update posted once the incident is resolved: said as such, and not announced."""
+    who = f"<@{author}>" if author else "Firewatch"
+    return (f":memo: *Note on {incident_label(incident, prefix)}* from {who} (the incident is resolved; "
+            f"not announced):\n{_safe(body)}")
+
+
+def reopened_text(incident: Incident, prefix: str, user: str, reason: str | None) -> str:
+    why = f": {_safe(reason, 1500)}" if reason else ""
+    return f":leftwards_arrow_with_hook: <@{user}> reopened *{incident_label(incident, prefix)}* (now investigating){why}"
+
+
 def change_text(text: str) -> str:
     return f":arrows_counterclockwise: {text}"
 

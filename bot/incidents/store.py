@@ -246,6 +246,42 @@ def resolve(session: Session, incident: Incident, *, summary: str | None, actor:
     return event
 
 
+def reopen(session: Session, incident: Incident, *, reason: str | None, actor: str | None,
+           now: datetime | None = None) -> TimelineEvent:
+    """Return a resolved incident to investigating; the resolution time and summary are cleared (the timeline
+    keeps them), the time to mitigate stays."""
+    if incident.status != "resolved":
+        raise IncidentError(f"the incident is {incident.status}, not resolved; nothing to reopen")
+    now = now or utcnow()
+    before = _snapshot(incident)
+    incident.status = "investigating"
+    incident.resolved_at = None
+    incident.resolution_summary = None
+    incident.updated_at = now
+    session.add(incident)
+    event = add_timeline(session, incident, "reopened", "Incident reopened" + (f": {reason}" if reason else ""),
+                         actor=actor, at=now)
+    audit(session, actor=actor, entity="incident", entity_id=incident.id, action="reopen", before=before,
+          after={**_snapshot(incident), "reason": reason})
+    return event
+
+
+def acknowledge(session: Session, incident: Incident, *, actor: str, now: datetime | None = None) -> TimelineEvent:
+    """Record that `actor` is on it (ends the time-to-acknowledge clock if it still runs)."""
+    if incident.status == "resolved":
+        raise IncidentError("the incident is resolved; `/incident reopen [reason]` first")
+    now = now or utcnow()
+    before = _snapshot(incident)
+    _acknowledge(incident, now)
+    incident.updated_at = now
+    session.add(incident)
+    add_participant(session, incident, actor, "acknowledged")
+    event = add_timeline(session, incident, "acknowledged", f"<@{actor}> acknowledged", actor=actor, at=now)
+    audit(session, actor=actor, entity="incident", entity_id=incident.id, action="acknowledge", before=before,
+          after=_snapshot(incident))
+    return event
+
+
 def link_timeline(session: Session, event_id: int, channel: str, ts: str, permalink: str | None) -> None:
     """Point a timeline event at the Slack message that announced it (for permalinks in the postmortem)."""
     event = session.get(TimelineEvent, event_id)

@@ -19,7 +19,9 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import DBAPIError
 
 from bot.context import AppContext
+from bot.core.metrics import record_page
 from bot.core.slack_errors import slack_error_code
+from bot.correlation import bind_page
 from bot.paging.domain import escalation
 from bot.paging import messages, store
 from bot.paging.domain.burden import page_burden
@@ -118,6 +120,7 @@ def create_page(ctx: AppContext, *, policy_name: str, content: PageContent, requ
         page_id = row.id
         # Queued while the page is being written, before any later change can be: mirror events keep their order.
         _mirror(ctx, policy, page_id, "trigger", content)
+    record_page("opened")
     deliver_step(ctx, page_id)
     return page_id
 
@@ -139,6 +142,7 @@ def deliver_step(ctx: AppContext, page_id: int, *, wait: bool = True) -> bool:
     anyone this step already reached), say in the channel that it escalated or that the policy ran out, then
     record it delivered with the step's deadline. Returns False if there was nothing to deliver (already done,
     acknowledged, resolved) or another thread or process is delivering it."""
+    bind_page(page_id)  # log lines of this request or job carry the page id
     with store.delivery_claim(ctx.session, ctx.engine, page_id, wait=wait) as claim:
         if claim is False:
             return False
@@ -336,7 +340,19 @@ def _send_page_dms(ctx: AppContext, page_id: int, policy: EscalationPolicyConfig
         _durably(f"page {page_id}: recording the DM to {user}",
                  lambda user=user, channel=channel, ts=ts, error=error, intent_id=intent_id: _record_dm(
                      ctx, page_id, action, rotation, user, now, intent_id, channel, ts, error=error))
+        if error is None:
+            # After the record: a hook (SMS, voice) starting from "reached" finds the notification row.
+            run_page_hooks(ctx, "page_reached", page_id, user)
     return notified, transient
+
+
+def run_page_hooks(ctx: AppContext, name: str, *args: Any) -> None:
+    """Run the `page_reached` / `page_closed` hooks other features add; one failing hook never stops a page."""
+    for hook in getattr(ctx.services, name):
+        try:
+            hook(ctx, *args)
+        except Exception:  # noqa: BLE001 - another channel's failure must not undo or block the Slack page
+            log.exception("page %s: %s hook %r failed", args[0] if args else "?", name, hook)
 
 
 def _record_dm(ctx: AppContext, page_id: int, action: NotifyAction, rotation: str | None, user: str, now,
@@ -403,6 +419,7 @@ def _is_transient(exc: Exception) -> bool:
 def on_retry(ctx: AppContext, page_id: int, pass_number: int, step_index: int) -> None:
     """Scheduled after a transient DM failure: DM again the people of this step who have not been reached, if the
     page is still open, unacknowledged and at that step."""
+    bind_page(page_id)  # log lines of this request or job carry the page id
     with ctx.session() as s:
         row = s.get(PageRecord, page_id)
         if row is None or row.state in ("acknowledged", "resolved") or row.exhausted:
@@ -442,6 +459,7 @@ def _policy_label(policy: EscalationPolicyConfig) -> str:
 
 def on_step_timeout(ctx: AppContext, page_id: int, pass_number: int, step_index: int) -> None:
     """Scheduled: the step at (pass, step) timed out. A no-op if the page moved on or was acknowledged."""
+    bind_page(page_id)  # log lines of this request or job carry the page id
     _escalate(ctx, page_id, actor=None, expected=Position(pass_number=pass_number, step_index=step_index))
 
 
@@ -472,6 +490,7 @@ def escalate(ctx: AppContext, page_id: int, actor: str, expected: Position | Non
 
 
 def _escalate(ctx: AppContext, page_id: int, *, actor: str | None, expected: Position | None) -> str:
+    bind_page(page_id)  # log lines of this request or job carry the page id
     with ctx.session() as s:
         row = store.lock_page(s, page_id)
         if row is None:
@@ -491,12 +510,14 @@ def _escalate(ctx: AppContext, page_id: int, *, actor: str | None, expected: Pos
     scheduler = ctx.services.scheduler
     if scheduler is not None:
         scheduler.cancel(retry_job_id(page_id))  # a retry of the previous step has nothing left to do
+    record_page("escalated")
     deliver_step(ctx, page_id)
     return result.message
 
 
 def acknowledge(ctx: AppContext, page_id: int, user: str) -> tuple[bool, str]:
     """Acknowledge a page (idempotent). Returns (changed, message for the person who clicked)."""
+    bind_page(page_id)  # log lines of this request or job carry the page id
     with ctx.session() as s:
         row = store.lock_page(s, page_id)
         if row is None:
@@ -521,6 +542,8 @@ def acknowledge(ctx: AppContext, page_id: int, user: str) -> tuple[bool, str]:
     if scheduler is not None:
         scheduler.cancel(timeout_job_id(page_id))
         scheduler.cancel(retry_job_id(page_id))
+    record_page("acknowledged")
+    run_page_hooks(ctx, "page_closed", page_id, "acknowledged")
     text = messages.ack_confirmation_text(str(page_id), content.title, user)
     _close_dms(ctx, page_id, content, text)
     _tell_channel(ctx, page_id, text)
@@ -529,6 +552,7 @@ def acknowledge(ctx: AppContext, page_id: int, user: str) -> tuple[bool, str]:
 
 def resolve(ctx: AppContext, page_id: int, *, actor: str | None, note: str = "", by_alert: bool = False) -> bool:
     """Resolve a page: stop escalation, note it in the DM threads and the channel, resolve the mirror."""
+    bind_page(page_id)  # log lines of this request or job carry the page id
     with ctx.session() as s:
         row = store.lock_page(s, page_id)
         if row is None:
@@ -550,12 +574,40 @@ def resolve(ctx: AppContext, page_id: int, *, actor: str | None, note: str = "",
     if scheduler is not None:
         scheduler.cancel(timeout_job_id(page_id))
         scheduler.cancel(retry_job_id(page_id))
+    record_page("resolved")
+    run_page_hooks(ctx, "page_closed", page_id, "resolved")
     text = messages.resolution_note_text(str(page_id), content.title, resolved_by=actor, note=note, by_alert=by_alert)
     for n in notes:
         if n.channel_id and n.message_ts:
             _safe_call(ctx.slack.chat_postMessage, channel=n.channel_id, thread_ts=n.message_ts, text=text)
     _close_dms(ctx, page_id, content, text)
     _tell_channel(ctx, page_id, text)
+    return True
+
+
+def refresh_content(ctx: AppContext, page_id: int, content: PageContent) -> bool:
+    """A group page's alerts changed (one joined, one resolved): store the new content and update its DMs in
+    place (chat.update), so the person paged sees the whole group without a second page. False if closed."""
+    with ctx.session() as s:
+        row = store.lock_page(s, page_id)
+        if row is None or row.state not in store.OPEN_STATES:
+            return False
+        row.content, row.title, row.message = _content_to_dict(content), content.title[:300], content.details
+        s.add(row)
+        policy = policy_named(ctx, row.policy)
+        notes = [n for n in store.notifications(s, page_id) if n.channel_id and n.message_ts and n.error is None]
+    if policy is None:
+        return True
+    for n in notes:
+        position = Position(pass_number=n.pass_number, step_index=n.step_index)
+        try:
+            action = escalation.action_at(policy, position)
+        except ValueError:  # the policy lost that step since: the DM keeps its old text
+            continue
+        target = action.target if isinstance(action, NotifyAction) else None
+        msg = messages.page_message(str(page_id), content, policy_name=_policy_label(policy), position=position,
+                                    total_steps=len(policy.steps), repeat=policy.repeat, target=target)
+        _safe_call(ctx.slack.chat_update, channel=n.channel_id, ts=n.message_ts, **msg)
     return True
 
 

@@ -17,12 +17,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from bot.context import AppContext
+from bot.core.metrics import ALERTS
 from bot.paging import flows, messages, store
 from bot.paging.domain.alerts import Alert, AlertGroup, dedup_key, group_identity, parse_webhook
 from bot.paging.messages import PageContent
 from bot.paging.domain.routing import route_alert, severity_for
-from bot.safety import neutralize_mentions
-from storage.models import AlertGroupIncident, AlertRecord
+from storage.models import AlertGroupIncident, AlertRecord, PageRecord
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -44,19 +44,34 @@ def receive(ctx: AppContext, body: bytes, source: str) -> dict[str, Any]:
     """Validate (PayloadError → 400) and store the alerts; returns counts. Paging happens in `process_pending`."""
     group = parse_webhook(body, source=source, max_alerts=ctx.config.webhooks.max_alerts)
     identity = group_identity(group)
-    stored, duplicates = 0, 0
     for alert in group.alerts:
-        row = AlertRecord(dedup_key=dedup_key(alert), fingerprint=alert.fingerprint, status=alert.status,
-                          source=alert.source, name=alert.name[:300], group_identity=identity[:500],
-                          labels=dict(alert.labels), annotations=dict(alert.annotations), starts_at=alert.starts_at,
-                          payload=_alert_payload(alert, group))
-        try:
-            with ctx.session() as s:
-                s.add(row)
-            stored += 1
-        except IntegrityError:
-            duplicates += 1
+        ALERTS.labels(source=alert.source, status=alert.status).inc()
+    rows = [AlertRecord(dedup_key=dedup_key(alert), fingerprint=alert.fingerprint, status=alert.status,
+                        source=alert.source, name=alert.name[:300], group_identity=identity[:500],
+                        labels=dict(alert.labels), annotations=dict(alert.annotations), starts_at=alert.starts_at,
+                        payload=_alert_payload(alert, group)) for alert in group.alerts]
+    try:
+        # One transaction for the whole delivery, so a sweep running meanwhile sees the group whole (one page).
+        with ctx.session() as s:
+            s.add_all(rows)
+        stored, duplicates = len(rows), 0
+    except IntegrityError:  # some were already stored (a repeat notification): store the new ones one by one
+        stored, duplicates = 0, 0
+        for row in rows:
+            try:
+                with ctx.session() as s:
+                    s.add(_fresh_copy(row))
+                stored += 1
+            except IntegrityError:
+                duplicates += 1
     return {"received": len(group.alerts), "new": stored, "duplicates": duplicates}
+
+
+def _fresh_copy(row: AlertRecord) -> AlertRecord:
+    """The same alert as a new, unattached row (the failed transaction left the original unusable)."""
+    return AlertRecord(**{k: getattr(row, k) for k in ("dedup_key", "fingerprint", "status", "source", "name",
+                                                        "group_identity", "labels", "annotations", "starts_at",
+                                                        "payload")})
 
 
 def _alert_payload(alert: Alert, group: AlertGroup) -> dict[str, Any]:
@@ -79,75 +94,167 @@ def _rebuild(row: AlertRecord) -> tuple[Alert, str]:
 
 
 def process_pending(ctx: AppContext) -> int:
-    """Page, open incidents and resolve for every stored alert not processed yet. Returns how many."""
+    """Page, open incidents and resolve for every stored alert not processed yet, one alert group at a time (see
+    `group_batches`). Returns how many alerts were processed."""
     done = 0
     with _processing:
         with ctx.session() as s:
             pending = list(s.exec(select(AlertRecord).where(AlertRecord.processed_at.is_(None))
                                   .order_by(col(AlertRecord.id))))
         unrouted: list[AlertRecord] = []
-        for row in pending:
+        for batch in group_batches(pending):
             try:
-                if not _process_one(ctx, row):
-                    unrouted.append(row)
-            except Exception:  # noqa: BLE001 - one bad alert must not block the others; retried at start-up
-                log.exception("alert %s could not be processed; it stays pending", row.id)
+                unrouted += _process_batch(ctx, batch)
+            except Exception:  # noqa: BLE001 - one bad group must not block the others; retried at start-up
+                log.exception("alerts %s could not be processed; they stay pending", [r.id for r in batch])
                 continue
             with ctx.session() as s:
-                fresh = s.get(AlertRecord, row.id)
-                fresh.processed_at = utcnow()
-                s.add(fresh)
-            done += 1
+                for row in batch:
+                    fresh = s.get(AlertRecord, row.id)
+                    fresh.processed_at = utcnow()
+                    s.add(fresh)
+            done += len(batch)
         if unrouted:
             _report_unrouted(ctx, unrouted)
     return done
 
 
-def _process_one(ctx: AppContext, row: AlertRecord) -> bool:
-    """False when the alert matched no route (reported in the fallback channel)."""
-    alert, group_title = _rebuild(row)
-    if alert.status == "resolved":
-        _resolve(ctx, row, alert)
-        return True
-    route = route_alert(alert, ctx.config.alert_routes)
-    if route is None:
-        return False
+def group_batches(rows: list[AlertRecord]) -> list[list[AlertRecord]]:
+    """Pending alerts as runs of one group and one status, in arrival order: a storm of 50 alerts in a group is
+    one page, while a group's firing, resolved, firing again stay three steps in that order."""
+    batches: list[list[AlertRecord]] = []
+    last_of_group: dict[str | None, list[AlertRecord]] = {}
+    for row in rows:
+        batch = last_of_group.get(row.group_identity)
+        if batch is None or batch[0].status != row.status:
+            batch = []
+            batches.append(batch)
+            last_of_group[row.group_identity] = batch
+        batch.append(row)
+    return batches
+
+
+def _process_batch(ctx: AppContext, rows: list[AlertRecord]) -> list[AlertRecord]:
+    """Page (or join the group's open page) for one batch; returns the alerts that matched no route."""
+    if rows[0].status == "resolved":
+        _resolve(ctx, rows)
+        return []
+    routed, unrouted = [], []
+    for row in rows:
+        alert, group_title = _rebuild(row)
+        route = route_alert(alert, ctx.config.alert_routes)
+        (routed if route is not None else unrouted).append((row, alert, route, group_title))
+    if not routed:
+        return [r[0] for r in unrouted]
+    group = rows[0].group_identity or ""
+    with ctx.session() as s:
+        page = store.open_page_for_group(s, group)
+        page_id = page.id if page is not None else None
+    if page_id is not None:
+        _join_page(ctx, page_id, [r[0] for r in routed])
+    else:
+        _open_group_page(ctx, group, routed)
+    return [r[0] for r in unrouted]
+
+
+def _open_group_page(ctx: AppContext, group: str, routed: list) -> None:
+    """The group's first firing alerts: one page carrying all of them (and the group's incident, if routed so)."""
+    row, alert, route, group_title = routed[0]
     severity = severity_for(alert, route) or ctx.config.incidents.default_severity
-    with ctx.session() as s:
-        if store.open_pages_for_alert(s, alert.fingerprint):
-            # Still firing with a new start (flapping): the open page covers it.
-            return True
     incident_id = _incident_for_group(ctx, row, group_title, severity) if route.open_incident else None
-    content = PageContent.from_alert(alert, severity)
+    content = PageContent.from_alerts([r[1] for r in routed], severity)
     page_id = flows.create_page(ctx, policy_name=route.policy, content=content, requester=None, source=alert.source,
-                                channel_id=None, incident_id=incident_id, alert_key=alert.fingerprint)
+                                channel_id=None, incident_id=incident_id, alert_key=group)
     with ctx.session() as s:
-        fresh = s.get(AlertRecord, row.id)
-        fresh.route_policy, fresh.page_id, fresh.incident_id = route.policy, page_id, incident_id
-        s.add(fresh)
+        for member in routed:
+            fresh = s.get(AlertRecord, member[0].id)
+            fresh.route_policy, fresh.page_id, fresh.incident_id = route.policy, page_id, incident_id
+            s.add(fresh)
     if incident_id is not None:
         _invite_paged(ctx, incident_id, page_id)
-    return True
+
+
+def _join_page(ctx: AppContext, page_id: int, rows: list[AlertRecord]) -> None:
+    """More alerts of a group whose page is open: they join it and its DMs are updated in place; an alert the
+    page already carries (a repeat, a flap) changes nothing."""
+    with ctx.session() as s:
+        page = s.get(PageRecord, page_id)
+        known = {r.fingerprint for r in store.page_alerts(s, page_id) if r.status == "firing"}
+        for row in rows:
+            fresh = s.get(AlertRecord, row.id)
+            fresh.route_policy, fresh.page_id, fresh.incident_id = page.policy, page_id, page.incident_id
+            s.add(fresh)
+        incident_id = page.incident_id
+    joined = [r for r in rows if r.fingerprint not in known]
+    if not joined:
+        return
+    if incident_id is not None:
+        from bot.incidents import store as incident_store
+
+        with ctx.session() as s:
+            incident_store.add_timeline(s, incident_store.get(s, incident_id), "alert",
+                                        f"{len(joined)} more alert(s) firing in the group", actor=None)
+    _refresh_group_page(ctx, page_id)
+
+
+def _refresh_group_page(ctx: AppContext, page_id: int) -> list[AlertRecord]:
+    """Rebuild a group page's content from its alerts still firing and update its DMs; returns those alerts."""
+    with ctx.session() as s:
+        page = s.get(PageRecord, page_id)
+        severity = page.severity
+        firing = [r for r in store.page_alerts(s, page_id) if r.status == "firing"]
+    if firing:
+        flows.refresh_content(ctx, page_id, PageContent.from_alerts([_rebuild(r)[0] for r in firing], severity))
+    return firing
 
 
 def _incident_for_group(ctx: AppContext, row: AlertRecord, title: str, severity: str) -> int:
+    """The group's open incident; else, when its last incident is resolved, that one reopened (within
+    `webhooks.reopen_within`) or a new incident linked to it as "recurred"; else a new incident."""
     from bot.incidents import service as incident_flows
-    from bot.incidents import store as incident_service
+    from bot.incidents import store as incident_store
 
+    previous = None
     with ctx.session() as s:
         link = s.get(AlertGroupIncident, row.group_identity)
-        if link is not None:
-            incident = incident_service.get(s, link.incident_id)
-            incident_service.add_timeline(s, incident, "alert", f"Alert firing: {row.name}", actor=None)
-            return link.incident_id
+        incident = incident_store.get(s, link.incident_id) if link is not None else None
+        if incident is not None and incident.status != "resolved":
+            incident_store.add_timeline(s, incident, "alert", f"Alert firing: {row.name}", actor=None)
+            return incident.id
+        if incident is not None and _may_reopen(ctx, incident):
+            _reopen(s, incident, row)
+            reopened = (incident.id, incident.channel_id)
+        else:
+            reopened = None
+            previous = (incident.id, incident.number, incident.title) if incident is not None else None
+    if reopened is not None:
+        if reopened[1]:
+            flows._safe_call(ctx.slack.chat_postMessage, channel=reopened[1],
+                             text=f":rotating_light: Reopened: the alert group fired again ({row.name}).")
+        return reopened[0]
+    description = _describe(row)
+    if previous is not None:
+        description = f"Recurred: incident {previous[1]} ({previous[2]}) fired again.\n{description}"
     incident, _problems = incident_flows.declare(ctx, title=f"[alert] {title}"[:150], severity=severity,
-                                                 reporter_id=None, description=_describe(row), source="alert")
+                                                 reporter_id=None, description=description, source="alert")
     with ctx.session() as s:
-        s.add(AlertGroupIncident(group_identity=row.group_identity, incident_id=incident.id))
-    from bot.incidents.service import run_hooks
-
-    run_hooks(ctx, "after_declare", incident.id)
+        store.link_group_incident(s, row.group_identity, incident.id, previous[0] if previous else None)
+    incident_flows.run_hooks(ctx, "after_declare", incident.id)
     return incident.id
+
+
+def _may_reopen(ctx: AppContext, incident) -> bool:
+    window = ctx.config.webhooks.reopen_within
+    return bool(window) and incident.resolved_at is not None and utcnow() - incident.resolved_at <= window
+
+
+def _reopen(session, incident, row: AlertRecord) -> None:
+    """Back to investigating: the group fired again soon enough after the resolution to be the same problem."""
+    from bot.incidents import store as incident_store
+
+    incident.status, incident.resolved_at = "investigating", None
+    session.add(incident)
+    incident_store.add_timeline(session, incident, "alert", f"Reopened: alert firing again: {row.name}", actor=None)
 
 
 def _describe(row: AlertRecord) -> str:
@@ -170,20 +277,26 @@ def _invite_paged(ctx: AppContext, incident_id: int, page_id: int) -> None:
             log.info("invite of paged on-call to incident %s: %s", incident_id, exc)
 
 
-def _resolve(ctx: AppContext, row: AlertRecord, alert: Alert) -> None:
+def _resolve(ctx: AppContext, rows: list[AlertRecord]) -> None:
+    """Resolved alerts of a group: the page is resolved once its last alert is (one resolution message, said by
+    `flows.resolve`); until then its DMs show the alerts still firing. Pages from before group paging were keyed
+    by fingerprint and are resolved with their alert."""
+    group = rows[0].group_identity or ""
     with ctx.session() as s:
-        pages = store.open_pages_for_alert(s, alert.fingerprint)
-    for page in pages:
-        flows.resolve(ctx, page.id, actor=None, by_alert=True)
-        if page.incident_id is not None:
-            from bot.incidents import store as incident_service
+        page = store.open_page_for_group(s, group)
+        legacy = [p.id for r in rows for p in store.open_pages_for_alert(s, r.fingerprint)]
+        page_id, incident_id = (page.id, page.incident_id) if page is not None else (None, None)
+    for old in legacy:
+        flows.resolve(ctx, old, actor=None, by_alert=True)
+    if page_id is None or _refresh_group_page(ctx, page_id):
+        return
+    flows.resolve(ctx, page_id, actor=None, by_alert=True)
+    if incident_id is not None:
+        from bot.incidents import store as incident_store
 
-            with ctx.session() as s:
-                incident = incident_service.get(s, page.incident_id)
-                incident_service.add_timeline(s, incident, "alert", f"Alert resolved: {row.name}", actor=None)
-            if incident.channel_id:
-                flows._safe_call(ctx.slack.chat_postMessage, channel=incident.channel_id,
-                                 text=f":white_check_mark: Alert resolved: {neutralize_mentions(alert.title)}")
+        with ctx.session() as s:
+            incident_store.add_timeline(s, incident_store.get(s, incident_id), "alert",
+                                        f"Alert group resolved: {rows[0].name}", actor=None)
 
 
 def _report_unrouted(ctx: AppContext, rows: list[AlertRecord]) -> None:

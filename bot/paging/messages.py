@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -131,6 +131,40 @@ class PageContent:
             started_at=alert.starts_at,
             source=alert.source,
         )
+
+    @classmethod
+    def from_alerts(cls, alerts: Sequence[Alert], severity: str | None = None) -> "PageContent":
+        """Content for a page carrying a whole alert group: the first alert's links, the labels every alert
+        shares, a `[FIRING:n]` title and one line per alert (the first few)."""
+        first = cls.from_alert(alerts[0], severity)
+        if len(alerts) == 1:
+            return first
+        common = [(k, v) for k, v in first.labels if all(a.labels.get(k) == v for a in alerts)]
+        lines = [f"• {_alert_summary_line(a, dict(common))}" for a in alerts[:GROUP_LINES]]
+        if len(alerts) > GROUP_LINES:
+            lines.append(f"… and {len(alerts) - GROUP_LINES} more")
+        summary = alerts[0].summary if all(a.summary == alerts[0].summary for a in alerts) else ""
+        title = f"[FIRING:{len(alerts)}] {alerts[0].name}" + (f": {summary}" if summary != alerts[0].name and summary
+                                                              else "")
+        starts = [a.starts_at for a in alerts if a.starts_at]
+        return replace(first, title=title, details="\n".join(lines), labels=tuple(common),
+                       started_at=min(starts) if starts else None)
+
+
+# Alerts listed one per line in a group page; the rest are counted (a page stays readable in an alert storm).
+GROUP_LINES = 10
+_STATUS_PREFIX = re.compile(r"^\[(?:FIRING|RESOLVED)(?::\d+)?\]\s*")
+
+
+def _alert_summary_line(alert: Alert, common: dict[str, str]) -> str:
+    """`summary (labels this alert does not share with the group)`."""
+    own = ", ".join(f"{k}={v}" for k, v in sorted(alert.labels.items()) if common.get(k) != v)
+    return alert.summary + (f" ({own})" if own else "")
+
+
+def without_status(title: str) -> str:
+    """A title without its `[FIRING:n]` head, for texts saying the page is over."""
+    return _STATUS_PREFIX.sub("", title) or title
 
 
 def page_action_block_id(page_id: str, position: Position) -> str:
@@ -306,7 +340,7 @@ def resolution_note_text(
         who = f"{user_mention(resolved_by)} resolved"
     else:
         who = "Resolved"
-    text = f"{who}: page `{safe_line(page_id, 80)}` ({safe_line(title, 500)})."
+    text = f"{who}: page `{safe_line(page_id, 80)}` ({safe_line(without_status(title), 500)})."
     if note.strip():
         text += " Note: " + safe_text(note.strip(), 1500)
     return _clip(text, SECTION_TEXT_LIMIT)

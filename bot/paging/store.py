@@ -12,7 +12,7 @@ from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from bot.paging.domain.escalation import HistoryEntry, Page, PageState, Position
-from storage.models import PageNotification, PageRecord
+from storage.models import AlertGroupIncident, AlertRecord, IncidentRecurrence, PageNotification, PageRecord
 
 
 def _entry_to_dict(e: HistoryEntry) -> dict[str, Any]:
@@ -57,6 +57,47 @@ def open_pages_for_alert(session: Session, alert_key: str) -> list[PageRecord]:
 
 
 OPEN_STATES = ("triggered", "escalated")
+
+
+def open_page_for_group(session: Session, group_identity: str) -> PageRecord | None:
+    """The not yet resolved page of an alert group (pages of a group are keyed by its identity), if any."""
+    return session.exec(select(PageRecord).where(PageRecord.alert_key == group_identity,
+                                                 PageRecord.state != "resolved")
+                        .order_by(col(PageRecord.id).desc())).first()
+
+
+def link_group_incident(session: Session, group_identity: str, incident_id: int,
+                        previous_incident_id: int | None = None) -> None:
+    """The group's alerts now join `incident_id`; with `previous_incident_id`, record that it recurred."""
+    link = session.get(AlertGroupIncident, group_identity)
+    if link is None:
+        session.add(AlertGroupIncident(group_identity=group_identity, incident_id=incident_id))
+    else:
+        link.incident_id = incident_id
+        session.add(link)
+    if previous_incident_id is not None:
+        session.add(IncidentRecurrence(incident_id=incident_id, previous_incident_id=previous_incident_id,
+                                       group_identity=group_identity))
+
+
+def recurred_from(session: Session, incident_id: int) -> int | None:
+    """The incident that `incident_id` is a recurrence of, if any."""
+    row = session.get(IncidentRecurrence, incident_id)
+    return row.previous_incident_id if row is not None else None
+
+
+def page_alerts(session: Session, page_id: int) -> list[AlertRecord]:
+    """The latest record of every alert that joined a page (firing or since resolved), oldest alert first."""
+    fingerprints = set(session.exec(select(AlertRecord.fingerprint).where(AlertRecord.page_id == page_id)))
+    if not fingerprints:
+        return []
+    first = session.exec(select(AlertRecord.id).where(AlertRecord.page_id == page_id)
+                         .order_by(col(AlertRecord.id))).first()
+    latest: dict[str, AlertRecord] = {}
+    for row in session.exec(select(AlertRecord).where(col(AlertRecord.fingerprint).in_(fingerprints),
+                                                      col(AlertRecord.id) >= first).order_by(col(AlertRecord.id))):
+        latest[row.fingerprint] = row
+    return sorted(latest.values(), key=lambda r: r.id)
 
 
 def due_pages(session: Session, now: datetime) -> list[tuple[int, int, int, bool]]:

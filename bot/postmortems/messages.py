@@ -101,8 +101,12 @@ def document_link(result: PublishResult, github_repo: str | None, web_host: str 
     return None
 
 
-def published_text(label: str, result: PublishResult, link: str | None, findings: Sequence[Finding]) -> str:
+def published_text(label: str, result: PublishResult, link: str | None, findings: Sequence[Finding],
+                   base: str | None = None) -> str:
     where = f"`{_safe(result.path, 300)}` on branch `{_safe(result.branch, 200)}` (commit `{result.commit_sha[:12]}`)"
+    if base and not result.pr_url and base != result.branch:
+        # `postmortems.branch` is the base the postmortem branch starts from, not where it is pushed.
+        where += f", branched from `{_safe(base, 200)}`; merge it into `{_safe(base, 200)}` to publish it there"
     state = "" if result.pushed else " (no changes since the last publish)"
     text = f":page_facing_up: Postmortem for *{label}* published{state}: {where}"
     if link:

@@ -263,7 +263,8 @@ def announce_published(ctx: AppContext, incident_id: int, result: PublishResult,
     if not slack_available(ctx):
         return
     incident = _incident(ctx, incident_id)
-    text = messages.published_text(incident_label(incident, ctx.prefix), result, link_for(ctx, result), findings)
+    text = messages.published_text(incident_label(incident, ctx.prefix), result, link_for(ctx, result), findings,
+                                   base=ctx.config.postmortems.branch)
     targets = []
     if incident.channel_id:
         targets.append({"channel": incident.channel_id})

@@ -15,7 +15,7 @@ import html
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -28,6 +28,7 @@ from bot.incidents.domain import ROLES, compute_metrics, first_link
 from bot.postmortems.domain.facts import FOLLOW_UP_TYPES, FollowUp, PostmortemFacts, TimelineEntry, as_utc
 from storage.models import AlertRecord, Incident, TimelineEvent
 from storage.models import FollowUp as FollowUpRow
+from storage.tables_followups import FollowUpIssue
 
 log = logging.getLogger(__name__)
 
@@ -119,11 +120,22 @@ class IncidentRows:
     roles: dict[str, str]
     items: list[FollowUpRow]
     alerts: list[AlertRecord]
+    # Follow-up id -> its tracker issue URL (bot.followups), the action item's link when there is one.
+    issue_links: dict[int, str] = field(default_factory=dict)
+
+
+def _issue_links(session: Session, items: list[FollowUpRow]) -> dict[int, str]:
+    ids = [item.id for item in items]
+    if not ids:
+        return {}
+    rows = session.exec(select(FollowUpIssue).where(col(FollowUpIssue.follow_up_id).in_(ids)))
+    return {row.follow_up_id: row.url for row in rows}
 
 
 def read_rows(session: Session, incident: Incident) -> IncidentRows:
+    items = service.followups(session, incident)
     return IncidentRows(incident=incident, events=service.timeline(session, incident), roles=service.roles(session, incident),
-                        items=service.followups(session, incident), alerts=_alerts(session, incident))
+                        items=items, alerts=_alerts(session, incident), issue_links=_issue_links(session, items))
 
 
 def facts_for_incident(session: Session, incident: Incident, *, prefix: str,
@@ -157,7 +169,8 @@ def build_facts(rows: IncidentRows, *, prefix: str, names: Callable[[str | None]
                                       author=names(event.actor_id), permalink=event.permalink or None, kind=event.kind))
 
     follow_ups = [FollowUp(text=plain_text(item.text, names), owner=names(item.owner_id), type=_follow_up_type(item.kind),
-                           link=first_link(item.text), done=bool(item.done)) for item in items]
+                           link=rows.issue_links.get(item.id) or first_link(item.text), done=bool(item.done))
+                  for item in items]
 
     m = compute_metrics(declared, as_utc(incident.acknowledged_at), as_utc(incident.mitigated_at),
                         as_utc(incident.resolved_at))

@@ -434,7 +434,9 @@ def ical_feed(ctx: AppContext, rotation: str, token: str) -> tuple[int, bytes]:
         past = [_to_shift(r) for r in s.exec(select(PublishedShift).where(
             PublishedShift.rotation == rotation, PublishedShift.end <= now, PublishedShift.end > now - ICAL_PAST))]
     names = {m.user: m.display for m in cfg.members}
-    return 200, to_ical([*past, *upcoming], calendar_name=f"On call: {rotation}", names=names)
+    events = [*past, *upcoming]
+    revisions = service.feed_revisions(ctx, rotation, events, now)
+    return 200, to_ical(events, calendar_name=f"On call: {rotation}", names=names, revisions=revisions)
 
 
 _HANDLERS = {"who": _who, "schedule": _schedule, "fairness": _fairness, "explain": _explain, "note": _note,

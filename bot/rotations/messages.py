@@ -9,6 +9,7 @@ from typing import Any, Iterable, Sequence
 
 from bot.core.slack_dates import slack_date
 from bot.rotations.domain import FairnessReport, Plan
+from bot.rotations.domain.numbers import signed
 from bot.safety import neutralize_mentions, truncate
 from storage.models import Incident, OncallNote, PageNotification, PageRecord, RotationSwap
 
@@ -85,7 +86,7 @@ def schedule_lines(result: Plan, secondary: bool) -> list[str]:
 def fairness_table(report: FairnessReport) -> str:
     header = ("name", "burden", "share", "dev", "shifts", "night h", "weekend h", "holiday h")
     rows = [header] + [
-        (m.name, f"{m.burden:.1f}", f"{m.share:.1f}", f"{m.deviation:+.1f}", f"{m.primary_shifts}+{m.secondary_shifts}",
+        (m.name, f"{m.burden:.1f}", f"{m.share:.1f}", signed(m.deviation, 1), f"{m.primary_shifts}+{m.secondary_shifts}",
          f"{m.night_hours:.0f}", f"{m.weekend_hours:.0f}", f"{m.holiday_hours:.0f}")
         for m in report.members
     ]
@@ -95,13 +96,20 @@ def fairness_table(report: FairnessReport) -> str:
     return "\n".join(lines)
 
 
+def _max_dev(report: FairnessReport) -> str:
+    """"Max deviation: 0.6 (Cat, below share; …)" in the table's units and rounding (one decimal)."""
+    sentence = safe(report.max_dev_sentence(1), 200)
+    return sentence[:1].upper() + sentence[1:]
+
+
 def fairness_line(report: FairnessReport) -> str:
     if not report.members:
         return "Fairness: no members."
     most = max(report.members, key=lambda m: m.deviation)
     least = min(report.members, key=lambda m: m.deviation)
-    return (f"Fairness: nobody is more than {report.max_dev_shifts:.1f} shift(s) off their share · most above: "
-            f"{safe(most.name, 80)} ({most.deviation:+.1f}) · most below: {safe(least.name, 80)} ({least.deviation:+.1f})")
+    # The same units and rounding as the table (burden, one decimal), so the line never contradicts it.
+    return (f"Fairness: {_max_dev(report)} · most above: {safe(most.name, 80)} ({signed(most.deviation, 1)})"
+            f" · most below: {safe(least.name, 80)} ({signed(least.deviation, 1)})")
 
 
 def fairness_blocks(report: FairnessReport, start: datetime, end: datetime) -> list[dict[str, Any]]:
@@ -110,8 +118,7 @@ def fairness_blocks(report: FairnessReport, start: datetime, end: datetime) -> l
         section(f"*Fairness — {safe(report.rotation, 60)}* (ledger up to {when(end, '{date_short_pretty}')})"),
         section(f"```{table}```"),
         context(f"burden = weighted hours (nights, weekends and holidays weigh more, pages add); share = fair share; "
-                f"dev = burden − share; shifts = primary+secondary. Max deviation {report.max_dev:.1f} "
-                f"({report.max_dev_shifts:.2f} of the heaviest shift)."),
+                f"dev = burden − share; shifts = primary+secondary. {_max_dev(report)}."),
     ]
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.context import AppContext
+from bot.rotations import store
 from bot.rotations.domain import (
     PRIMARY,
     BurdenEvent,
@@ -23,6 +24,7 @@ from bot.rotations.domain import (
     horizon_end,
     plan_window,
 )
+from bot.rotations.domain.ical import EventRevision, revise
 from storage.models import BurdenRecord, PublishedShift, RotationOverride, Unavailability
 from storage.types import utcnow
 
@@ -359,3 +361,21 @@ def stored_inputs(database_url: str, rotation: RotationConfig, now: datetime | N
         return effective, {"history": history, "frozen": frozen, "extra_burden": burden, "overrides": overrides}
     finally:
         engine.dispose()
+
+
+def feed_revisions(ctx: AppContext, name: str, shifts: list[Shift], now: datetime) -> dict[str, EventRevision]:
+    """SEQUENCE / LAST-MODIFIED per event of the iCal feed: raised for shifts that changed since last served.
+
+    Two feed requests at once may both insert a new event's revision: the primary key lets one win and the
+    other re-reads (as `ensure_published` does)."""
+    for attempt in range(3):
+        try:
+            with ctx.session() as s:
+                known = store.ical_revisions(s, name)
+                revisions = revise(shifts, known, now)
+                store.save_ical_revisions(s, name, revisions, known)
+            return revisions
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    return {}

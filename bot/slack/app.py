@@ -4,14 +4,13 @@ handler, and every listener (`bot.slack.listeners.register_all`)."""
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.middleware.request_verification import RequestVerification
 from sqlalchemy.exc import DataError
 
 from bot.context import AppContext
-from bot.correlation import new_correlation_id
+from bot.correlation import ContextCopyingExecutor, new_correlation_id
 from bot.http.database import DATABASE_UNAVAILABLE_TEXT, is_database_unavailable
 from bot.incidents import store
 from bot.slack.listeners import register_all
@@ -49,7 +48,8 @@ def build_app(ctx: AppContext, *, extra_registrations=()) -> App:
         process_before_response=False,
         # Listeners run after the ack on this pool. Bolt's default is 5 workers; a rate-limited Slack call sleeps
         # in its worker (honouring Retry-After), so a larger pool keeps one slow incident from queueing others.
-        listener_executor=ThreadPoolExecutor(max_workers=16, thread_name_prefix="slack-listener"),
+        # Tasks run in a copy of the request's context: the listener logs and shows its own correlation id.
+        listener_executor=ContextCopyingExecutor(max_workers=16, thread_name_prefix="slack-listener"),
     )
     install_log_hygiene()
     _quiet_request_verification(app)

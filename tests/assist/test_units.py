@@ -80,3 +80,31 @@ def test_scripted_model_through_the_domain():
     r2 = rca(inc, evidence[:1], client)
     assert r2.inconclusive and r2.hypotheses == []
     assert json.loads(json.dumps(model.requests[0]))["model"] == "firewatch-scripted-demo"
+
+
+def test_llm_calls_and_tokens_are_counted_in_metrics():
+    import respx
+
+    from bot.core.metrics import REGISTRY
+    from tests.assist.conftest import COMPLETIONS, completion
+
+    def value(name: str, **labels) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    ctx = _ctx()
+    env = {"OPENAI_BASE_URL": "http://llm.invalid/v1", "FIREWATCH_LLM_MODEL": "m", "OPENAI_API_KEY": "sk-x"}
+    client = configure_llm(ctx, http_client=httpx.Client(), env=env)
+    before = (value("firewatch_llm_calls_total", outcome="ok"), value("firewatch_llm_calls_total", outcome="failed"),
+              value("firewatch_llm_tokens_total", kind="prompt"))
+    with respx.mock(assert_all_called=True) as router:
+        route = router.post(COMPLETIONS)
+        route.side_effect = [completion({"ok": True}), httpx.Response(400, json={"error": {"message": "bad"}})]
+        client.complete([{"role": "user", "content": "hi"}], schema={"type": "object"}, schema_name="t")
+        try:
+            client.complete([{"role": "user", "content": "hi"}], schema={"type": "object"}, schema_name="t")
+        except Exception as exc:  # noqa: BLE001 - the failure itself is what is counted
+            assert "400" in str(exc) or getattr(exc, "reason", "")
+    assert route.call_count == 2
+    assert value("firewatch_llm_calls_total", outcome="ok") == before[0] + 1
+    assert value("firewatch_llm_calls_total", outcome="failed") == before[1] + 1
+    assert value("firewatch_llm_tokens_total", kind="prompt") > before[2]

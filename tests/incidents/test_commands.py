@@ -95,7 +95,9 @@ def test_usage_errors_are_ephemeral_and_name_the_problem(harness):
         "declare sev7 Broken": "unknown severity `sev7`",
         "role boss <@U0ALICE>": "unknown role `boss`",
         "role commander alice": "@mention",
-        "frobnicate": "unknown command `frobnicate`",
+        "frobnicate": "unknown command `frobnicate`; see `/incident help`",
+        "delcare sev1 Payments down": "unknown command `delcare`; did you mean `declare`?",
+        "resovle": "did you mean `resolve`?",
         "update": "text is needed",
     }
     for text, expected in cases.items():
@@ -104,7 +106,11 @@ def test_usage_errors_are_ephemeral_and_name_the_problem(harness):
         body = r.json()
         assert body["response_type"] == "ephemeral"
         assert expected in body["text"], (text, body["text"])
-        assert "/incident declare" in body["text"]  # the usage comes along
+        # One error (and the usage of that sub-command), never the whole help.
+        assert "`/incident` commands" not in body["text"] and body["text"].count("\n") <= 1, body["text"]
+        verb = text.split()[0]
+        if verb in ("status", "sev", "role", "update", "declare"):
+            assert f"Usage: `/incident {verb}" in body["text"]
     assert h.fake.attempts("conversations.create") == []
 
 

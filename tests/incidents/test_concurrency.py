@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlmodel import select
 
-from bot.incidents import store as service
+from bot.incidents import store
 from storage.db import make_engine, session_scope
 from storage.models import Incident
 
@@ -30,7 +30,7 @@ def test_number_allocation_is_atomic_under_threads(database_url):
 
     def declare(i: int) -> int:
         with session_scope(engine) as s:
-            return service.declare(s, title=f"race {i}", severity="sev3", reporter_id="U0X").number
+            return store.declare(s, title=f"race {i}", severity="sev3", reporter_id="U0X").number
 
     with ThreadPoolExecutor(max_workers=16) as pool:
         numbers = list(pool.map(declare, range(64)))

@@ -3,11 +3,38 @@
 from __future__ import annotations
 
 import json
+import threading
 
 from sqlmodel import select
 
+from bot.incidents import service as incident_service, store as incident_store
 from storage.models import Incident, ProcessedEvent, TimelineEvent
 from tests.conftest import ALICE, REPORTER
+
+
+class Outcomes:
+    """Wraps a function and records each call's result, so a test can wait until N calls have *finished*
+    (instead of sleeping and hoping nothing else arrives later)."""
+
+    def __init__(self, monkeypatch, owner, name: str, keep=lambda args: True):
+        self.results: list = []
+        self._done = threading.Condition()
+        real = getattr(owner, name)
+
+        def wrapper(*args, **kwargs):
+            result = real(*args, **kwargs)
+            if keep(args):
+                with self._done:
+                    self.results.append(result)
+                    self._done.notify_all()
+            return result
+
+        monkeypatch.setattr(owner, name, wrapper)
+
+    def wait(self, count: int, timeout: float = 10.0) -> list:
+        with self._done:
+            assert self._done.wait_for(lambda: len(self.results) >= count, timeout), self.results
+            return list(self.results)
 
 
 def test_declare_without_text_opens_modal_and_submission_declares(harness):
@@ -45,9 +72,11 @@ def test_modal_validation_errors_are_inline(harness):
     assert r.json() == {"response_action": "errors", "errors": {"title": "A title is needed."}}
 
 
-def test_pushpin_reaction_adds_message_once_even_with_retries(harness):
+def test_pushpin_reaction_adds_message_once_even_with_retries(harness, monkeypatch):
     h = harness
     channel = h.declare()
+    claims = Outcomes(monkeypatch, incident_store, "claim_event", keep=lambda a: str(a[1]).startswith("Ev0PIN"))
+    reactions = Outcomes(monkeypatch, incident_service, "timeline_reaction")
     ts = h.fake.post_user_message(channel, ALICE, "p99 latency back under 300ms after the rollback")
     event = {"type": "reaction_added", "user": ALICE, "reaction": "pushpin",
              "item": {"type": "message", "channel": channel, "ts": ts}, "item_user": ALICE, "event_ts": ts}
@@ -56,15 +85,19 @@ def test_pushpin_reaction_adds_message_once_even_with_retries(harness):
         assert r.status_code == 200
     # Another person pins the same message (a new event id): still one entry.
     assert h.sender.event(event, event_id="Ev0PIN0002").status_code == 200
-    h.fake.wait_for(lambda f: f.calls_to("chat.getPermalink"))
+
+    # All four deliveries decided: exactly the two distinct event ids reach the listener, and both have run.
+    assert sorted(claims.wait(4)) == [False, False, True, True]
+    assert sorted(reactions.wait(2)) == ["added", "already"]
 
     def entries():
         with h.ctx.session() as s:
             return s.exec(select(TimelineEvent).where(TimelineEvent.kind == "message")).all()
 
-    h.fake.wait_for(lambda f: entries())
-    import time
-    time.sleep(0.5)  # let any duplicate that slipped through land before counting
+    # Feedback: the message gets one check mark, nothing is posted in its thread.
+    assert [c.params for c in h.fake.calls_to("reactions.add")] == [
+        {"channel": channel, "timestamp": ts, "name": "white_check_mark"}]
+    assert not [c for c in h.fake.calls_to("chat.postMessage") if c.params.get("thread_ts") == ts]
     rows = entries()
     assert len(rows) == 1
     assert rows[0].text == "p99 latency back under 300ms after the rollback"
@@ -77,19 +110,33 @@ def test_pushpin_reaction_adds_message_once_even_with_retries(harness):
         assert events == {"Ev0PIN0001", "Ev0PIN0002"}
 
 
-def test_other_reactions_and_channels_are_ignored(harness):
+def test_other_reactions_and_channels_are_ignored(harness, monkeypatch):
     h = harness
     channel = h.declare()
+    reactions = Outcomes(monkeypatch, incident_service, "timeline_reaction")
     ts = h.fake.post_user_message(channel, ALICE, "lol")
     h.sender.event({"type": "reaction_added", "user": ALICE, "reaction": "joy",
                     "item": {"type": "message", "channel": channel, "ts": ts}})
     ts2 = h.fake.post_user_message("C0GENERAL", ALICE, "unrelated")
     h.sender.event({"type": "reaction_added", "user": ALICE, "reaction": "pushpin",
                     "item": {"type": "message", "channel": "C0GENERAL", "ts": ts2}})
-    import time
-    time.sleep(0.5)
+    assert reactions.wait(2) == ["ignored", "ignored"]  # both handled to the end
     with h.ctx.session() as s:
         assert s.exec(select(TimelineEvent).where(TimelineEvent.kind == "message")).all() == []
+    assert h.fake.calls_to("reactions.add") == []
+
+
+def test_pushpin_without_reactions_scope_replies_in_thread(harness, monkeypatch):
+    h = harness
+    channel = h.declare()
+    h.fake.fail("reactions.add", error="missing_scope")
+    reactions = Outcomes(monkeypatch, incident_service, "timeline_reaction")
+    ts = h.fake.post_user_message(channel, ALICE, "DB failover finished")
+    h.sender.event({"type": "reaction_added", "user": ALICE, "reaction": "pushpin",
+                    "item": {"type": "message", "channel": channel, "ts": ts}})
+    assert reactions.wait(1) == ["added"]
+    replies = [c for c in h.fake.calls_to("chat.postMessage") if c.params.get("thread_ts") == ts]
+    assert len(replies) == 1 and "Added to the incident timeline" in replies[0].params["text"]
 
 
 def test_failed_pin_keeps_record_and_repair_finishes(harness):

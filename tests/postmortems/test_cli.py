@@ -12,6 +12,7 @@ from bot.postmortems.domain import facts as facts_module
 from bot.cli.postmortem import postmortem
 from bot.postmortems.domain.facts import set_facts_loader
 from bot.postmortems.domain.render import split_front_matter
+from storage.db import upgrade
 from tests.postmortems.conftest import TITLE, git, make_facts, show
 
 
@@ -113,10 +114,15 @@ def empty_config(tmp_path):
     return str(path)
 
 
-def test_render_without_loader_exits_2(runner, empty_config):
+def test_render_without_loader_reads_the_serve_default_database(runner, empty_config, tmp_path, monkeypatch):
+    # Before: "set FIREWATCH_DATABASE_URL" even though `firewatch serve` had a default. Now the same default.
+    monkeypatch.chdir(tmp_path)
     result = runner.invoke(postmortem, ["render", "42", "--config", empty_config])
     assert result.exit_code == 2
-    assert "not wired" in result.output
+    assert "sqlite:///./firewatch.db: no such database file" in result.output and "firewatch serve" in result.output
+    upgrade("sqlite:///./firewatch.db")
+    result = runner.invoke(postmortem, ["render", "42", "--config", empty_config])
+    assert result.exit_code == 2 and "incident 42 not found" in result.output, result.output
 
 
 def test_render_prints_draft_from_loader(runner, tmp_path, monkeypatch):

@@ -82,6 +82,8 @@ def test_unquoted_failed_to_is_flagged_with_rewrite():
         ("It was Alice’s fault.", "person-named-cause", "Alice’s fault"),
         ("The outage was caused by Alice.", "person-named-cause", "caused by Alice"),
         ("she forgot to drain the node", "pronoun-cause", "she forgot"),
+        ("Paging stalled because the on-call was asleep.", "person-state-cause", "because the on-call was asleep"),
+        ("It waited since <@U0ANA> was away.", "person-state-cause", "since <@U0ANA> was away"),
         ("Nobody knows who is at fault.", "fault", "at fault"),
         ("The delay was blamed on the on-call engineer.", "fault", "blamed on"),
         # human / operator error
@@ -131,6 +133,7 @@ def test_every_builtin_rule_has_a_test():
         "person-mention-cause", "person-named-cause", "pronoun-cause", "fault", "human-error",
         "counterfactual-should-have", "counterfactual-could-have", "counterfactual-failed-to",
         "counterfactual-if-only", "counterfactual-had-would", "character-judgement", "hindsight", "why-did-you",
+        "person-state-cause",
     }
     assert {r.id for r in default_rules().rules} == tested
 
@@ -202,6 +205,19 @@ def test_phrase_spanning_a_line_wrap():
     (f,) = lint(text)
     assert (f.line, f.end_line) == (1, 2)
     assert f.rule == "counterfactual-had-would"
+
+
+def test_match_across_a_heading_is_reported_on_its_own_line():
+    # Before: (1, 4, "Timeline\nBob broke") — the heading line, with the heading word in the phrase.
+    for text in ("## Timeline\nBob broke the deploy at 14:02.\n", "Timeline\n========\nBob broke the deploy.\n"):
+        (f,) = lint(text)
+        assert (f.line, f.column, f.phrase, f.rule) == (text.count("\n", 0, text.index("Bob")) + 1, 1, "Bob broke",
+                                                        "person-named-cause")
+
+
+def test_system_states_are_not_person_states():
+    assert lint("The job retried because the primary was offline.") == []
+    assert lint("Writes failed because the database was unavailable.") == []
 
 
 def test_had_would_does_not_cross_sentences_or_paragraphs():

@@ -128,6 +128,9 @@ def test_draft_and_publish_from_slack_to_a_local_bare_repository(harness_factory
     link = fake.wait_for(lambda f: posted(f, channel, "Postmortem for *INC-1* published"))
     thread = fake.wait_for(lambda f: posted(f, ANNOUNCE, "Postmortem for *INC-1* published", thread_ts=inc.announcement_ts))
     assert inc.announcement_ts and thread.params["thread_ts"] == inc.announcement_ts
+    # `postmortems.branch` is the base: the message says where the document is and where to merge it.
+    assert "on branch `postmortem/inc-1`" in link.params["text"]
+    assert "branched from `main`; merge it into `main`" in link.params["text"]
 
     record = record_row(h)
     expected_path = f"postmortems/{inc.created_at.year}/0001-checkout-api-returning-500s.md"

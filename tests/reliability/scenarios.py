@@ -75,12 +75,13 @@ def drill_config() -> dict:
     }
 
 
-def alert_payload(count: int, tag: str = "x") -> bytes:
+def alert_payload(count: int, tag: str = "x", group: str | None = None) -> bytes:
+    """One Alertmanager notification: `count` alerts of one group (one page)."""
     alerts = [{"status": "firing", "labels": {"alertname": "Drill", "instance": f"{tag}-{i:02d}"},
                "annotations": {"summary": f"drill {tag} {i}"}, "startsAt": "2026-12-01T10:00:00Z",
                "endsAt": "0001-01-01T00:00:00Z", "generatorURL": "http://prometheus.invalid/graph"}
               for i in range(count)]
-    body = {"version": "4", "status": "firing", "receiver": "firewatch", "groupKey": f"{{}}:{{alertname=\"Drill\"}}:{tag}",
+    body = {"version": "4", "status": "firing", "receiver": "firewatch", "groupKey": f"{{}}:{{alertname=\"Drill\"}}:{group or tag}",
             "groupLabels": {"alertname": "Drill"}, "commonLabels": {"alertname": "Drill"}, "commonAnnotations": {},
             "externalURL": "http://alertmanager.invalid", "alerts": alerts}
     return json.dumps(body).encode()
@@ -233,8 +234,10 @@ class Cluster:
             time.sleep(0.2)
 
     def fire(self, port: int, tag: str = "x") -> None:
-        response = post_alerts(port, alert_payload(PAGES, tag))
-        assert response.status_code in (200, 202), response.text
+        # One notification per alert group, as Alertmanager sends them: PAGES groups give PAGES pages.
+        for i in range(PAGES):
+            response = post_alerts(port, alert_payload(1, f"{tag}-{i:02d}", group=f"{tag}-{i:02d}"))
+            assert response.status_code in (200, 202), response.text
         self.fake.wait_for(lambda f: len({k[0] for k in page_dms(f)}) >= PAGES, timeout=60)
 
     def tally(self, fault: str, takeover: float | None, stuck: list[int]) -> Result:

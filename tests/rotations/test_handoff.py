@@ -44,7 +44,7 @@ def test_handoff_message_dms_usergroup_and_content(harness_factory):
     assert "INC-1 Checkout API returning 500s (SEV2, investigating)" in body
     assert "Pages during the last shift (1)" in body and "Ledger DB latency high &lt;!channel&gt;" in body
     assert "Deploy freeze until Friday; ask &lt;@U0BOB&gt; before merging" in body
-    assert "Fairness: nobody is more than" in body
+    assert "Fairness: Max deviation: " in body and "of the heaviest shift" in body
 
     incoming_dm = [m for m in h.fake.messages(dm_channel(h, incoming)) if "Handoff: payments" in text_of(m)]
     outgoing_dm = [m for m in h.fake.messages(dm_channel(h, outgoing)) if "Handoff: payments" in text_of(m)]

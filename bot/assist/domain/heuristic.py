@@ -32,6 +32,8 @@ _KEYWORDS: list[tuple[int, re.Pattern[str]]] = [
     (2, re.compile(r"\bdown\b|\b5\d\ds?\b|\b5xx\b|\bunavailable\b|\bfailing\b|\berror rate\b|\bdegraded\b|\bcannot (?:log ?in|pay|check ?out)\b", re.I)),
     (3, re.compile(r"\bslow\b|\blatency\b|\belevated\b|\bintermittent\b|\bpartial\b", re.I)),
 ]
+# The fallback first step: true of every incident, so it alone does not make a suggestion worth posting.
+GENERIC_FIRST_STEP = "Confirm customer impact and post a status update in the incident channel"
 _RUNBOOK_HINT = re.compile(r"runbook|playbook|wiki|/docs?/", re.I)
 
 
@@ -166,7 +168,7 @@ def heuristic_triage(
         steps.append(FirstStep(f"Review the similar past incident {e['id']}: {_first_line(e['text'])}", e["url"]))
         cite(e["id"])
     if not steps:
-        steps.append(FirstStep("Confirm customer impact and post a status update in the incident channel"))
+        steps.append(FirstStep(GENERIC_FIRST_STEP))
 
     alerts = [e for e in ctx.evidence if e["kind"] == "alert"]
     parts = [(inc["title"] or "Untitled incident").rstrip(".") + "."]

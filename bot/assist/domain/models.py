@@ -11,8 +11,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal
 
-EvidenceKind = Literal["timeline", "alert", "change", "similar_incident", "message"]
-EVIDENCE_KINDS: tuple[str, ...] = ("timeline", "alert", "change", "similar_incident", "message")
+EvidenceKind = Literal["timeline", "alert", "change", "similar_incident", "message", "metric"]
+EVIDENCE_KINDS: tuple[str, ...] = ("timeline", "alert", "change", "similar_incident", "message", "metric")
 EVIDENCE_ID = re.compile(r"^E[1-9][0-9]{0,3}$")
 
 

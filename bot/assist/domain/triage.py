@@ -12,13 +12,14 @@ from typing import TYPE_CHECKING
 
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bot.assist.domain.context import PreparedContext, find_urls, prepare
 from bot.assist.domain.display import DisplayName, display_text
-from bot.assist.domain.heuristic import heuristic_triage
+from bot.assist.domain.heuristic import GENERIC_FIRST_STEP, heuristic_triage, ordered_severities
 from bot.assist.domain.models import EvidenceItem, FirstStep, Incident, RotationOption, SeverityOption, TriageSuggestion, Usage
 from bot.assist.domain.prompts import render, repair_prompt, system_prompt
 from bot.safety import neutralize_mentions, truncate
@@ -253,3 +254,32 @@ def _last_resort(incident: Incident, severities: Sequence[SeverityOption], defau
         source="heuristic",
         note="triage failed: internal error; minimal suggestion",
     )
+
+
+# Evidence independent of the people in the incident: their own words (description, timeline) restate the
+# declared severity's context and are no ground for second-guessing it.
+INDEPENDENT_KINDS = ("alert", "change", "metric", "similar_incident")
+
+
+def keep_declared_severity(result: TriageSuggestion, declared: str | None, severities: Sequence[SeverityOption],
+                           evidence: Sequence[EvidenceItem] = ()) -> TriageSuggestion:
+    """A severity a human chose is never suggested lower without cited independent evidence: it is kept."""
+    names = ordered_severities(severities)
+    kinds = {e.id: e.kind for e in evidence}
+    if declared not in names or result.severity not in names:
+        return result
+    if any(kinds.get(i) in INDEPENDENT_KINDS for i in result.evidence_ids):
+        return result
+    if names.index(result.severity) <= names.index(declared):
+        return result
+    note = f"kept the declared {declared}: nothing cited supports lowering it"
+    return replace(result, severity=declared, note="; ".join(filter(None, [result.note, note])))
+
+
+def says_something(result: TriageSuggestion, declared: str | None, evidence: Sequence[EvidenceItem] = ()) -> bool:
+    """Whether a suggestion adds anything to what the declarer already said (else posting it is noise)."""
+    kinds = {e.id: e.kind for e in evidence}
+    specific_steps = [step for step in result.first_steps if step.text != GENERIC_FIRST_STEP]
+    independent = [i for i in result.evidence_ids if kinds.get(i) in INDEPENDENT_KINDS]
+    return bool(result.severity != declared or result.suggested_owner or result.affected_services
+                or specific_steps or independent)

@@ -177,6 +177,14 @@ class WebhooksConfig(BaseModel):
     fallback_channel: ChannelId | None = None
     # A cap on alerts per request so one huge payload cannot flood Slack; Alertmanager's own max_alerts is similar.
     max_alerts: int = 200
+    # An alert group firing again within this long after its incident was resolved reopens that incident; later
+    # (and always with the default 0) it opens a new incident linked to the old one as "recurred".
+    reopen_within: timedelta = timedelta(0)
+
+    @field_validator("reopen_within", mode="before")
+    @classmethod
+    def _reopen(cls, value: Any) -> timedelta:
+        return parse_duration(value, allow_zero=True)
 
     @field_validator("max_alerts")
     @classmethod

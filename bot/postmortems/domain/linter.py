@@ -345,6 +345,20 @@ def _match_case(phrase: str, rewrite: str) -> str:
     return rewrite
 
 
+_HEADING = re.compile(r"^ {0,3}#{1,6}(?:[ \t]|$)|^ {0,3}(?:=+|-+)[ \t]*$")
+
+
+def _crosses_block(masked: str, start: int, end: int) -> bool:
+    """True if a match runs from one Markdown block into another: across a blank line, or into or out of a
+    heading ("## Timeline\nBob broke it" is a heading and a sentence, not the phrase "Timeline Bob broke")."""
+    if "\n" not in masked[start:end]:
+        return False
+    first = masked.rfind("\n", 0, start) + 1
+    last = masked.find("\n", end)
+    lines = masked[first: len(masked) if last < 0 else last].split("\n")
+    return any(not line.strip() or _HEADING.match(line) for line in lines)
+
+
 def _rule_matches(rule: Rule, masked: str, not_names: frozenset[str]) -> list[tuple[int, int, re.Match[str], Pattern]]:
     found: list[tuple[int, int, re.Match[str], Pattern]] = []
     for pattern in rule.patterns:
@@ -352,6 +366,9 @@ def _rule_matches(rule: Rule, masked: str, not_names: frozenset[str]) -> list[tu
         while pos <= len(masked) and (m := pattern.regex.search(masked, pos)) is not None:
             if m.end() == m.start():
                 pos = m.end() + 1
+                continue
+            if _crosses_block(masked, m.start(), m.end()):
+                pos = m.start() + 1  # the same words may still match within one block, a little later
                 continue
             name = m.groupdict().get("name")
             if name is not None and name.casefold() in not_names:

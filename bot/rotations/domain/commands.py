@@ -44,6 +44,7 @@ USAGE = """*`/oncall` commands* (`[rotation]` can be left out when you are in on
 • `/oncall note [rotation] <text>` — a note for the next handoff
 • `/oncall fairness [rotation]` — burden, fair share, nights, weekends, holidays
 • `/oncall export [rotation]` — a private calendar link (`… revoke` turns it off) · `/oncall explain [rotation] [when]` — why that person
+• `/oncall contact add sms +447700900123` · `contact list` · `contact test` — how you are reached when paged
 Dates: `2027-03-01` (whole day; an end date is included), `2027-03-01T14:00`, `today`, `tomorrow` — in the rotation's time zone."""
 
 VERBS = ("help", "who", "schedule", "swap", "override", "away", "note", "fairness", "export", "explain")

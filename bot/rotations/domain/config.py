@@ -295,6 +295,36 @@ class ShiftsInWindow(StrictModel):
         return durations.parse_duration(self.window)
 
 
+class WeekendsInWindow(StrictModel):
+    """`rules.max_weekends_in_window`: on call on at most `weekends` of any `window` consecutive weekends.
+
+    A weekend counts when any of the person's shifts overlaps its Saturday 00:00 to Monday 00:00 in the
+    rotation's time zone; `window` is whole weeks (3w, 21d), one weekend per week.
+    """
+
+    weekends: int
+    window: str
+
+    @field_validator("weekends")
+    @classmethod
+    def _positive(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError(f"weekends must be 1 or more (got {value})")
+        return value
+
+    @field_validator("window", mode="before")
+    @classmethod
+    def _window(cls, value: Any) -> str:
+        delta = durations.parse_duration(str(value))
+        if delta < timedelta(weeks=1) or delta % timedelta(weeks=1):
+            raise ValueError(f"{value!r} is not a whole number of weeks; use a window like 3w or 21d")
+        return str(value).strip()
+
+    @property
+    def window_weekends(self) -> int:
+        return durations.parse_duration(self.window) // timedelta(weeks=1)
+
+
 class RulesConfig(StrictModel):
     min_rest_shifts: int = 1
     night: str = "22:00-07:00"  # in each member's own time zone
@@ -306,6 +336,7 @@ class RulesConfig(StrictModel):
     planner: Literal["optimal", "greedy"] = "optimal"
     solver_time_budget: str = "5s"  # wall-clock budget per plan; past it the greedy planner finishes the job
     max_shifts_in_window: ShiftsInWindow | None = None  # e.g. {shifts: 2, window: 7d}
+    max_weekends_in_window: WeekendsInWindow | None = None  # e.g. {weekends: 1, window: 3w}
     no_back_to_back: bool = False  # never the same person on two consecutive shifts (even with min_rest 0)
 
     @field_validator("min_rest_shifts")

@@ -48,6 +48,7 @@ from bot.rotations.domain.models import (
     Swap,
     Violation,
 )
+from bot.rotations.domain.numbers import signed
 from bot.rotations.domain.optimizer import BlockProblem, solve_block
 from bot.rotations.domain.timeline import UTC, ShiftGrid, Slot, overlaps, subtract, to_aware
 
@@ -250,6 +251,7 @@ class _Planner:
         # max_shifts_in_window as a count of consecutive grid slots (a 7d window of daily shifts: 7 slots).
         self.window_slots = math.ceil(window_rule.window_delta / rotation.shift.step) if window_rule else 0
         self.window_cap = window_rule.shifts if window_rule else 0
+        self._init_weekend_rule(rotation)
         self.roles = ROLES if rotation.secondary else (PRIMARY,)
         self.pair_senior = rotation.secondary and rotation.rules.senior_in_every_pair
         self.secondary_factor = rotation.rules.secondary_weight
@@ -419,7 +421,61 @@ class _Planner:
                     reasons.append(("rest", f"already has {self.window_cap} shift(s) within "
                                             f"{self.rotation.rules.max_shifts_in_window.window}"))
                     break
+        if self.weekend_window and self._weekend_breach(user, k, extra):
+            rule = self.rotation.rules.max_weekends_in_window
+            reasons.append(("rest", f"already on call {rule.weekends} weekend(s) within {rule.window}"))
         return reasons
+
+    def _init_weekend_rule(self, rotation: RotationConfig) -> None:
+        rule = rotation.rules.max_weekends_in_window
+        self.weekend_window = rule.window_weekends if rule else 0
+        self.weekend_cap = rule.weekends if rule else 0
+        self.week_slots = math.ceil(timedelta(weeks=1) / rotation.shift.step)  # grid slots per week, rounded up
+        self._weekend_cache: dict[int, frozenset[int]] = {}
+
+    def _weekends_near(self, indices: set[int]) -> dict[int, frozenset[int]]:
+        """Weekends of every slot that can matter to the weekend rule for a block (none without the rule)."""
+        if not self.weekend_window:
+            return {}
+        reach = self.weekend_reach()
+        near = range(min(indices) - reach, max(indices) + reach + 1)
+        return {j: w for j in near if (w := self.slot_weekends(j))}
+
+    def slot_weekends(self, k: int) -> frozenset[int]:
+        """Weekends slot k overlaps (rotation's zone), each named by its Saturday's ordinal // 7 (consecutive)."""
+        hit = self._weekend_cache.get(k)
+        if hit is None:
+            slot = self.grid.slot(k)
+            day = slot.start.astimezone(self.tz).date()
+            last = (slot.end - timedelta(microseconds=1)).astimezone(self.tz).date()
+            found = set()
+            while day <= last:
+                if day.weekday() >= 5:
+                    found.add((day - timedelta(days=day.weekday() - 5)).toordinal() // 7)
+                day += timedelta(days=1)
+            hit = self._weekend_cache[k] = frozenset(found)
+        return hit
+
+    def weekend_reach(self) -> int:
+        """How many slots either side can touch a weekend inside a window around slot k's weekends."""
+        return (self.weekend_window + 1) * self.week_slots + 1
+
+    def _weekend_breach(self, user: str, k: int, extra: dict[str, set[int]] | None) -> bool:
+        """Would slot k put `user` on more than weekend_cap weekends of some weekend_window in a row?"""
+        mine = self.slot_weekends(k)
+        if not mine:
+            return False
+        slots = self.occupied.get(user) or {}
+        reach = self.weekend_reach()
+        worked: set[int] = set()
+        for j in range(k - reach, k + reach + 1):
+            if j != k and (j in slots or (extra and j in extra.get(user, ()))):
+                worked |= self.slot_weekends(j)
+        new = mine - worked
+        worked |= mine
+        n = self.weekend_window
+        return any(sum(1 for v in worked if a <= v < a + n) > self.weekend_cap
+                   for w in new for a in range(w - n + 1, w + 1))
 
     def _senior_ok(self, primary: str | None, secondary: str | None) -> bool:
         if not self.pair_senior or primary is None or secondary is None:
@@ -545,11 +601,13 @@ class _Planner:
         step = max(1, len(block) // 4)
         checkpoints = {slot.index: self._offset_at(slot.end) for slot in block[step - 1:-1:step]}
         busy = {u: {j for j in slots if j not in indices} for u, slots in self.occupied.items()}
+        weekends = self._weekends_near(indices)
         hint = self._greedy_hint(block)
         problem = BlockProblem(
             needs=needs, eligible=eligible, weight=weight, share=share, offset=offset, balanced=balanced,
             seniors={u for u in self.order if self._is_senior(u)}, pair_senior=bool(self.pair_senior),
             rest=self.rest, busy=busy, window_slots=self.window_slots, window_cap=self.window_cap,
+            weekend_window=self.weekend_window, weekend_cap=self.weekend_cap, weekends=weekends,
             previous=previous, unit=unit or 1.0, seconds=remaining,
             effort=max(0.15, self.rotation.rules.solver_seconds / BLOCK_EFFORT_SHARE), hint=hint,
             checkpoints=checkpoints,
@@ -607,7 +665,7 @@ class _Planner:
                     if u != choice[role]:
                         theirs = self._before(u, slot, self.ledger[u])
                         notes[(role, u)] = (
-                            f"deficit {theirs[1] - theirs[0]:+.2f} vs {mine[1] - mine[0]:+.2f}: the fairest plan "
+                            f"deficit {signed(theirs[1] - theirs[0])} vs {signed(mine[1] - mine[0])}: the fairest plan "
                             f"for these weeks gives {self._name(u)} other shifts, with the rest the rules require")
                 decision = self._decision(slot, role, choice, pieces, order, notes, taken)
                 decision.note = self._optimal_note(slot, role, decision)
@@ -883,7 +941,7 @@ class _Planner:
                 status = "not_chosen"
                 chosen_line = self._before(chosen, slot, self.ledger[chosen])
                 reasons = [notes.get((role, user)) or (
-                    f"smaller deficit ({share - burden:+.2f} vs {chosen_line[1] - chosen_line[0]:+.2f})"
+                    f"smaller deficit ({signed(share - burden)} vs {signed(chosen_line[1] - chosen_line[0])})"
                     if (share - burden) < (chosen_line[1] - chosen_line[0]) - 1e-9
                     else "equal deficit; lost the tie-break (rested less recently or later user id)")]
             candidates.append(CandidateNote(user, self._name(user), burden, share, status, reasons))

@@ -8,6 +8,7 @@ from typing import Sequence
 
 from bot.rotations.domain.config import RotationConfig, zone
 from bot.rotations.domain.engine import plan, plan_start_for
+from bot.rotations.domain.numbers import signed
 from bot.rotations.domain.models import BurdenEvent, Decision, Override, ServedShift, Shift, Swap, Violation
 from bot.rotations.domain.timeline import ShiftGrid, to_aware
 
@@ -63,7 +64,7 @@ class Explanation:
             elif chosen:
                 lines.append(
                     f"  {who} had carried {chosen.burden:.2f} against a fair share of {chosen.share:.2f} "
-                    f"(deficit {chosen.deficit:+.2f}): the largest deficit among eligible members"
+                    f"(deficit {signed(chosen.deficit)}): the largest deficit among eligible members"
                     + (f"; {'; '.join(chosen.reasons)}" if chosen.reasons else "")
                 )
             for c in d.candidates:

@@ -14,6 +14,7 @@ from pathlib import Path
 from bot.rotations.domain.burden import BurdenCalculator
 from bot.rotations.domain.engine import Plan
 from bot.rotations.domain.models import PRIMARY
+from bot.rotations.domain.numbers import rounded
 
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -52,7 +53,7 @@ class PersonHealth:
     def as_dict(self) -> dict:
         data = asdict(self)
         for key in ("hours", "night_hours", "weekend_hours", "holiday_hours", "burden", "share"):
-            data[key] = round(data[key], 2)
+            data[key] = rounded(data[key], 2)
         return data
 
 

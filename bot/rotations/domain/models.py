@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 
+from bot.rotations.domain.numbers import rounded
+
 PRIMARY = "primary"
 SECONDARY = "secondary"
 ROLES = (PRIMARY, SECONDARY)
@@ -142,9 +144,9 @@ class CandidateNote:
         return {
             "user": self.user,
             "name": self.name,
-            "burden": round(self.burden, 4),
-            "share": round(self.share, 4),
-            "deficit": round(self.deficit, 4),
+            "burden": rounded(self.burden, 4),
+            "share": rounded(self.share, 4),
+            "deficit": rounded(self.deficit, 4),
             "status": self.status,
             "reasons": list(self.reasons),
         }

@@ -9,9 +9,9 @@ returns the assignment or None. Priorities, as one weighted objective (each term
 2. rhythm: a person's shifts as close together as the rest rule allows ("every other day") cost a little;
 3. stability: each shift given to someone other than the previously planned person costs less still.
 
-Hard constraints (availability and membership through `eligible`, rest, `max_shifts_in_window`, a senior in
-every pair, one role per person per shift) are constraints, never objective terms. CP-SAT runs on one worker
-with a deterministic effort limit, so the same problem always gets the same answer; the wall-clock limit is a
+Hard constraints (availability and membership through `eligible`, rest, `max_shifts_in_window`,
+`max_weekends_in_window`, a senior in every pair, one role per person per shift) are constraints, never
+objective terms. CP-SAT runs on one worker with a deterministic effort limit, so the same problem always gets the same answer; the wall-clock limit is a
 guard, and a solve it cuts short is reported as timed out (the engine then plans greedily).
 """
 
@@ -50,6 +50,9 @@ class BlockProblem:
     busy: dict[str, set[int]] = field(default_factory=dict)  # slots already taken outside the block
     window_slots: int = 0  # max_shifts_in_window as consecutive slots (0: no rule)
     window_cap: int = 0
+    weekend_window: int = 0  # max_weekends_in_window as consecutive weekends (0: no rule)
+    weekend_cap: int = 0
+    weekends: dict[int, frozenset[int]] = field(default_factory=dict)  # slot -> weekends it overlaps (block + near)
     previous: dict[tuple[int, str], str] = field(default_factory=dict)
     unit: float = 1.0  # heaviest shift's weight: the fairness unit
     seconds: float = 5.0  # wall-clock guard
@@ -106,6 +109,10 @@ def solve_block(problem: BlockProblem) -> BlockSolution | None:
                     continue
                 used = sum(1 for j in window if j in busy)
                 model.Add(sum(terms) <= max(0, problem.window_cap - used))
+
+    if problem.weekend_window and problem.weekend_cap:
+        for user in users:
+            _limit_weekends(model, problem, user, by_user_slot)
 
     if problem.pair_senior:
         needed = set(problem.needs)
@@ -209,6 +216,34 @@ def solve_block(problem: BlockProblem) -> BlockSolution | None:
         return None  # stopped by the wall clock, not by the deterministic limit: not reproducible
     assignment = {(k, r): u for (k, r, u), var in x.items() if solver.BooleanValue(var)}
     return BlockSolution(assignment, status == cp_model.OPTIMAL, solver.Value(worst) / unit, solver.WallTime())
+
+
+def _limit_weekends(model: cp_model.CpModel, problem: BlockProblem, user: str, by_user_slot: dict) -> None:
+    """At most weekend_cap worked weekends in any weekend_window consecutive ones (booked slots count)."""
+    busy = problem.busy.get(user, set())
+    choices: dict[int, list] = {}  # weekend -> this person's choice variables of slots overlapping it
+    fixed: set[int] = set()  # weekends already worked through slots booked outside the block
+    for j, weekends in problem.weekends.items():
+        if j in busy:
+            fixed |= weekends
+        for var in by_user_slot.get((user, j), []):
+            for w in weekends:
+                choices.setdefault(w, []).append(var)
+    worked = {}
+    for w, variables in sorted(choices.items()):
+        if w in fixed:
+            continue  # already worked: taking another shift that weekend costs nothing more
+        worked[w] = model.NewBoolVar(f"weekend_{user}_{w}")
+        for var in variables:
+            model.AddImplication(var, worked[w])
+    if not worked:
+        return
+    n = problem.weekend_window
+    for a in range(min(worked) - n + 1, max(worked) + 1):
+        terms = [worked[w] for w in range(a, a + n) if w in worked]
+        if terms:
+            used = sum(1 for w in range(a, a + n) if w in fixed)
+            model.Add(sum(terms) <= max(0, problem.weekend_cap - used))
 
 
 def _complete_hint(model: cp_model.CpModel, values: dict, worst: cp_model.IntVar) -> int | None:

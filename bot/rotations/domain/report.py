@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.rotations.domain.engine import Plan
+from bot.rotations.domain.numbers import rounded, signed
 
 
 @dataclass(frozen=True)
@@ -28,17 +29,17 @@ class MemberFairness:
 
     def as_dict(self) -> dict:
         return {
-            "burden": round(self.burden, 4),
-            "share": round(self.share, 4),
-            "deviation": round(self.deviation, 4),
+            "burden": rounded(self.burden, 4),
+            "share": rounded(self.share, 4),
+            "deviation": rounded(self.deviation, 4),
             "name": self.name,
             "fte": self.fte,
             "primary_shifts": self.primary_shifts,
             "secondary_shifts": self.secondary_shifts,
-            "hours": round(self.hours, 2),
-            "night_hours": round(self.night_hours, 2),
-            "weekend_hours": round(self.weekend_hours, 2),
-            "holiday_hours": round(self.holiday_hours, 2),
+            "hours": rounded(self.hours, 2),
+            "night_hours": rounded(self.night_hours, 2),
+            "weekend_hours": rounded(self.weekend_hours, 2),
+            "holiday_hours": rounded(self.holiday_hours, 2),
         }
 
 
@@ -57,26 +58,40 @@ class FairnessReport:
 
     def as_dict(self) -> dict:
         return {
-            "max_dev": round(self.max_dev, 4),
-            "max_dev_shifts": round(self.max_dev_shifts, 4),
-            "heaviest_shift": round(self.heaviest_shift, 4),
+            "max_dev": rounded(self.max_dev, 4),
+            "max_dev_shifts": rounded(self.max_dev_shifts, 4),
+            "heaviest_shift": rounded(self.heaviest_shift, 4),
             "planner": self.planner,
             "per_user": {m.user: m.as_dict() for m in self.members},
         }
+
+    @property
+    def furthest(self) -> MemberFairness | None:
+        """The member whose |deviation| is the max deviation (the row the footer talks about)."""
+        return max(self.members, key=lambda m: abs(m.deviation), default=None)
+
+    def max_dev_sentence(self, digits: int) -> str:
+        """"max deviation: 0.55 (Cat, below share; 0.25 of the heaviest shift)", in the table's own rounding."""
+        who = self.furthest
+        if who is None:
+            return "max deviation: none (no members)"
+        size = rounded(abs(who.deviation), digits)
+        where = "at share" if size == 0 else ("above share" if who.deviation > 0 else "below share")
+        return (f"max deviation: {size:.{digits}f} ({who.name}, {where}; "
+                f"{rounded(self.max_dev_shifts, 2):.2f} of the heaviest shift)")
 
     def render(self) -> str:
         """Aligned plain-text table."""
         header = ("user", "name", "fte", "burden", "share", "dev", "shifts", "night h", "weekend h", "holiday h")
         rows = [header] + [
-            (m.user, m.name, f"{m.fte:g}", f"{m.burden:.2f}", f"{m.share:.2f}", f"{m.deviation:+.2f}",
+            (m.user, m.name, f"{m.fte:g}", f"{m.burden:.2f}", f"{m.share:.2f}", signed(m.deviation),
              f"{m.primary_shifts}+{m.secondary_shifts}", f"{m.night_hours:.1f}", f"{m.weekend_hours:.1f}",
              f"{m.holiday_hours:.1f}")
             for m in self.members
         ]
         widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
         lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
-        lines.append(f"max deviation: {self.max_dev:.2f} ({self.max_dev_shifts:.2f} of the heaviest shift); "
-                     f"planner: {self.planner}")
+        lines.append(f"{self.max_dev_sentence(2)}; planner: {self.planner}")
         return "\n".join(lines)
 
 

@@ -2,13 +2,34 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class PrometheusConfig(BaseModel):
+    """`evidence.prometheus`: the server, the env var holding its bearer token, and the bounds of every query."""
+
+    model_config = ConfigDict(extra="forbid")
+    url: str
+    token_env: str | None = None
+    timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    max_series: int = Field(default=20, ge=1, le=500)
+    max_points: int = Field(default=400, ge=10, le=11000)  # Prometheus itself refuses more than 11 000
+    lookback_seconds: float = Field(default=1800.0, gt=0, le=7 * 86400)
+    lookahead_seconds: float = Field(default=600.0, ge=0, le=86400)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value.rstrip("/")
 
 
 class EvidenceConfig(BaseModel):
     """Where evidence comes from (`evidence.prometheus: {url, token_env}`)."""
 
     model_config = ConfigDict(extra="forbid")
+    prometheus: PrometheusConfig | None = None
 
 
 class SloConfig(BaseModel):
@@ -16,8 +37,15 @@ class SloConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     name: str
+    service: str | None = None
+    good: str = ""
+    total: str = ""
+    objective: float = Field(default=0.999, gt=0, lt=1)
+    window_days: int = Field(default=28, ge=1, le=90)
 
 
 def cross_check(config) -> list[str]:
     """Problems spanning sections (unknown services), one `key.path: message` line each."""
-    return []
+    known = {s.name for s in getattr(config, "services", [])}
+    return [f"slos[{i}].service: unknown service {slo.service!r}; add it under `services:`"
+            for i, slo in enumerate(getattr(config, "slos", [])) if slo.service and slo.service not in known]

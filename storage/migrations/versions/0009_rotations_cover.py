@@ -1,4 +1,4 @@
-"""rotations: cover requests, report data
+"""rotations: iCal event revisions (SEQUENCE / LAST-MODIFIED)
 
 Revision ID: 0009
 Revises: 0008
@@ -17,8 +17,18 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        'ical_event_revisions',
+        sa.Column('uid', sa.String(length=200), nullable=False),
+        sa.Column('rotation', sa.String(length=120), nullable=False),
+        sa.Column('fingerprint', sa.String(length=200), nullable=False),
+        sa.Column('sequence', sa.Integer(), nullable=False),
+        sa.Column('modified_at', UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint('uid'),
+    )
+    op.create_index('ix_ical_event_revisions_rotation', 'ical_event_revisions', ['rotation'], unique=False)
 
 
 def downgrade() -> None:
-    pass
+    op.drop_index('ix_ical_event_revisions_rotation', table_name='ical_event_revisions')
+    op.drop_table('ical_event_revisions')

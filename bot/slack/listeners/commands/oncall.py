@@ -19,6 +19,12 @@ def register(app: App, ctx: AppContext, _once=None) -> None:
     @app.command("/oncall")
     def handle_oncall(ack, command, respond):
         rotations = [r.name for r in ctx.config.rotations]
+        head, _, rest = command.get("text", "").strip().partition(" ")
+        extra = ctx.services.oncall_commands.get(head.lower())
+        if extra is not None:  # a feature's own sub-command (`/oncall contact …`): it answers ephemerally itself
+            ack()
+            extra(ctx, command["user_id"], rest.strip(), respond)
+            return
         try:
             cmd = parse_oncall_command(command.get("text", ""), rotations)
         except OncallUsageError as exc:

@@ -7,7 +7,7 @@ from slack_bolt import App
 from bot.context import AppContext
 from bot.incidents.domain import TITLE_MAX
 from bot.incidents.messages import DECLARE_CALLBACK
-from bot.slack.listeners.commands.incident import declare_and_report
+from bot.incidents.service import declare_and_report
 from bot.slack.respond import tell_user
 
 

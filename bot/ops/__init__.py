@@ -1,0 +1,1 @@
+"""Running Firewatch in production: logging set-up, start-up checks, environment checks."""
