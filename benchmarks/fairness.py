@@ -81,6 +81,33 @@ def scenario_suite(quick: bool) -> list[Scenario]:
 def build_rotation(sc: Scenario, seed: int = SEED) -> RotationConfig:
     """Deterministic rotation config for a scenario (seeded by the scenario's name)."""
     rng = random.Random(f"{seed}-{sc.name}-{sc.seed}")
+    members = _members(sc, rng)
+    # One joiner (from late spring) and one leaver (from autumn), both junior (odd positions).
+    odd = [m for i, m in enumerate(members) if i % 2 == 1]
+    joiner, leaver = odd[-1], odd[-2]
+    joiner["seniority"] = leaver["seniority"] = "junior"
+    seniors = {m["user"] for m in members if m["seniority"] == "senior"}
+    joiner["joined"] = (YEAR_START + timedelta(days=rng.randint(90, 150))).isoformat()
+    leaver["left"] = (YEAR_START + timedelta(days=rng.randint(240, 300))).isoformat()
+    unavailability = _leave(sc, members, seniors, rng)
+    if sc.late_leave:
+        start = YEAR_END - timedelta(days=24)
+        unavailability.append({"user": members[0]["user"], "start": start.isoformat(),
+                               "end": (start + timedelta(days=14)).isoformat(), "reason": "PTO"})
+    return RotationConfig.model_validate({
+        "name": sc.name.replace(".", "-"),
+        "timezone": ZONES[0][0],
+        "shift": {"length": sc.length, "handoff_time": "09:00"} | ({"handoff_day": "mon"} if sc.length == "1w" else {}),
+        "secondary": sc.secondary,
+        "members": members,
+        "unavailability": unavailability,
+        "rules": {"min_rest_shifts": 1, "senior_in_every_pair": sc.secondary},
+        "start": YEAR_START.isoformat(),
+    })
+
+
+def _members(sc: Scenario, rng: random.Random) -> list[dict]:
+    """The scenario's people, spread over its zones (draws from `rng` in a fixed order)."""
     members = []
     for i in range(sc.size):
         tz, country = ZONES[i % sc.zones]
@@ -96,13 +123,10 @@ def build_rotation(sc: Scenario, seed: int = SEED) -> RotationConfig:
             # what the rest rule allows (every other shift), so no planner could be fair.
             "fte": 1.0 if sc.size < 6 else (0.5 if rng.random() < 0.15 else (0.8 if rng.random() < 0.1 else 1.0)),
         })
-    # One joiner (from late spring) and one leaver (from autumn), both junior (odd positions).
-    odd = [m for i, m in enumerate(members) if i % 2 == 1]
-    joiner, leaver = odd[-1], odd[-2]
-    joiner["seniority"] = leaver["seniority"] = "junior"
-    seniors = {m["user"] for m in members if m["seniority"] == "senior"}
-    joiner["joined"] = (YEAR_START + timedelta(days=rng.randint(90, 150))).isoformat()
-    leaver["left"] = (YEAR_START + timedelta(days=rng.randint(240, 300))).isoformat()
+    return members
+
+def _leave(sc: Scenario, members: list[dict], seniors: set[str], rng: random.Random) -> list[dict]:
+    """21 days of PTO per person, capped per day so every instance stays feasible."""
     per_shift = 2 if sc.secondary else 1
     max_off = max(1, (sc.size - 2 * per_shift - 1) // 2)
     max_seniors_off = max(1, len(seniors) - 3)
@@ -138,21 +162,7 @@ def build_rotation(sc: Scenario, seed: int = SEED) -> RotationConfig:
             unavailability.append({"user": m["user"], "start": start.isoformat(),
                                    "end": (start + timedelta(days=length)).isoformat(), "reason": "PTO"})
             remaining -= length
-    if sc.late_leave:
-        start = YEAR_END - timedelta(days=24)
-        unavailability.append({"user": members[0]["user"], "start": start.isoformat(),
-                               "end": (start + timedelta(days=14)).isoformat(), "reason": "PTO"})
-    return RotationConfig.model_validate({
-        "name": sc.name.replace(".", "-"),
-        "timezone": ZONES[0][0],
-        "shift": {"length": sc.length, "handoff_time": "09:00"} | ({"handoff_day": "mon"} if sc.length == "1w" else {}),
-        "secondary": sc.secondary,
-        "members": members,
-        "unavailability": unavailability,
-        "rules": {"min_rest_shifts": 1, "senior_in_every_pair": sc.secondary},
-        "start": YEAR_START.isoformat(),
-    })
-
+    return unavailability
 
 def overlaps_days(item: dict, start: date, length: int) -> bool:
     a, b = date.fromisoformat(item["start"]), date.fromisoformat(item["end"])

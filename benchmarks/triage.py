@@ -1,5 +1,10 @@
 """Triage/RCA benchmark: `python -m benchmarks.triage [--live] [--json out.json]`.
 
+Metric scenarios (`benchmarks/scenarios/metrics/`: recorded `query_range` bodies replayed through the real Prometheus
+client, offline) report detection precision/recall, how often a moved series ranks first, and time-to-first-finding
+(seconds from the injected change to the first scrape at which it is found) for the statistics alone and for the
+scripted LLM's hypotheses over those findings (hypotheses citing a metric that no longer holds are withheld).
+
 Runs every scenario in `benchmarks/scenarios/` through the real pipeline (evidence assembly with change selection
 and BM25 similar incidents, redaction, prompts, validation, citation checks, fallbacks) twice: once on the LLM path and
 once with the heuristic only, and reports severity/owner accuracy, the share of hypotheses whose citations were all
@@ -15,10 +20,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from statistics import median
 from typing import Any
 
 import httpx
@@ -45,6 +52,11 @@ from bot.assist.domain import (
     triage,
 )
 from bot.assist.llm_client import LLMClient
+from bot.devtools.scripted_llm import scripted_client
+from bot.telemetry.domain.anomaly import Finding, find_anomalies, still_holds
+from bot.telemetry.domain.config import PrometheusConfig
+from bot.telemetry.prometheus import PrometheusClient
+from bot.telemetry.service import MAX_FINDINGS, finding_evidence
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 SCRIPTED_MODEL = "scripted-replies"
@@ -250,6 +262,198 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
+# -- metric scenarios: recorded series replayed through the real Prometheus client -------------------------------
+
+METRIC_DIR = SCENARIO_DIR / "metrics"
+SeriesKey = tuple[str, tuple[tuple[str, str], ...]]
+
+
+def series_key(query: str, labels: dict[str, str]) -> SeriesKey:
+    return query, tuple(sorted((str(k), str(v)) for k, v in labels.items()))
+
+
+@dataclass
+class MetricScenario:
+    id: str
+    incident: Incident
+    context: list[EvidenceItem]  # alerts and changes (metric items are added per run)
+    recorded: dict[str, dict[str, Any]]  # query -> Prometheus query_range body
+    moved: set[SeriesKey]
+    injected_at: float | None
+    known_cause: str | None
+
+    @property
+    def start(self) -> float:
+        assert self.incident.started_at is not None
+        return self.incident.started_at.timestamp()
+
+
+def load_metric_scenarios(directory: Path) -> list[MetricScenario]:
+    out = []
+    for p in sorted(directory.glob("*.yaml")):
+        d = yaml.safe_load(p.read_text(encoding="utf-8"))
+        inc = d["incident"]
+        incident = Incident(inc["title"], inc.get("description", ""), None, None, _time(inc["started_at"]))
+        items: list[EvidenceItem] = [EvidenceItem("E1", "alert", a["text"], None, _time(a.get("time")),
+                                                  {k: str(v) for k, v in (a.get("labels") or {}).items()})
+                                     for a in d.get("alerts") or []]
+        items += changes_as_evidence([ChangeEvent.model_validate(c) for c in d.get("changes") or []])
+        injected = _time(d.get("injected_at"))
+        out.append(MetricScenario(d["id"], incident, items, json.loads(p.with_suffix(".json").read_text("utf-8")),
+                                  {series_key(m["query"], m["labels"]) for m in d.get("moved") or []},
+                                  injected.timestamp() if injected else None, d.get("known_cause")))
+    return out
+
+
+def recorded_transport(recorded: dict[str, dict[str, Any]], now: float) -> httpx.MockTransport:
+    """`/api/v1/query_range` answers from the recording cut at `now`; `/api/v1/query` gives each series' value at
+    `now` (what a re-check sees)."""
+    def handler(request: httpx.Request) -> httpx.Response:
+        params = request.url.params
+        body = recorded.get(params["query"])
+        if body is None:
+            return httpx.Response(400, json={"status": "error", "errorType": "bad_data", "error": "unknown query"})
+        rows = body["data"]["result"]
+        if request.url.path.endswith("/query_range"):
+            lo, hi = float(params["start"]), min(float(params["end"]), now)
+            result = [{"metric": r["metric"], "values": [v for v in r["values"] if lo <= v[0] <= hi]} for r in rows]
+            return httpx.Response(200, json={"status": "success", "data": {"resultType": "matrix", "result": result}})
+        result = [{"metric": r["metric"], "value": [t, v]} for r in rows
+                  for t, v in [max((x for x in r["values"] if x[0] <= now), key=lambda x: x[0])]]
+        return httpx.Response(200, json={"status": "success", "data": {"resultType": "vector", "result": result}})
+
+    return httpx.MockTransport(handler)
+
+
+def _prometheus(s: MetricScenario, now: float) -> PrometheusClient:
+    cfg = PrometheusConfig(url="http://recorded.invalid")
+    return PrometheusClient(cfg, http_client=httpx.Client(transport=recorded_transport(s.recorded, now)))
+
+
+def detect(s: MetricScenario, now: float) -> list[Finding]:
+    """What `bot.telemetry.service.findings` computes, over the recording as it stood at `now`."""
+    prom = _prometheus(s, now)
+    cfg = prom.config
+    begin, end = s.start - cfg.lookback_seconds, min(now, s.start + cfg.lookahead_seconds)
+    series = [x for q in s.recorded for x in prom.query_range(q, begin, end)]
+    return find_anomalies(series, s.start, baseline_until=s.start - cfg.lookback_seconds / 2, limit=MAX_FINDINGS)
+
+
+def holds_now(s: MetricScenario, item: EvidenceItem, now: float) -> bool:
+    """The re-check of a cited metric item: its query run again at `now` still shows the effect."""
+    rows = _prometheus(s, now).query(item.labels["query"])
+    wanted = json.loads(item.labels["series"])
+    current = next((v for labels, v in rows if labels == wanted), None)
+    return current is not None and still_holds(float(item.labels["baseline"]), float(item.labels["after"]), current)
+
+
+def hypotheses_with_llm(s: MetricScenario, found: list[Finding], now: float) -> tuple[list[list[EvidenceItem]], int]:
+    """Scripted-LLM RCA over alerts, changes and the findings; hypotheses citing metrics that no longer hold are
+    withheld. Returns (cited items of each shown hypothesis, withheld count)."""
+    items = number_evidence([*s.context, *(finding_evidence(f) for f in found)])
+    client, _ = scripted_client()
+    result = rca(s.incident, items, client)
+    by_id = {e.id: e for e in items}
+    shown, withheld = [], 0
+    for h in result.hypotheses:
+        cited = [by_id[i] for i in h.evidence_ids if i in by_id]
+        if all(holds_now(s, e, now) for e in cited if e.kind == "metric"):
+            shown.append(cited)
+        else:
+            withheld += 1
+    return shown, withheld
+
+
+def is_true(s: MetricScenario, e: EvidenceItem) -> bool:
+    """A cited item points at the injected cause: a series that moved, or the change naming the known cause."""
+    if e.kind == "metric":
+        return series_key(e.labels["query"], json.loads(e.labels["series"])) in s.moved
+    return e.kind == "change" and bool(s.known_cause) and s.known_cause.lower() in e.text.lower()
+
+
+SWEEP_STEP = 15.0  # the recordings' scrape interval
+
+
+def first_finding_lag(s: MetricScenario, found_true: Callable[[float], bool]) -> float | None:
+    """Seconds from the injected change to the first `now` (scrape by scrape) at which `found_true(now)` holds."""
+    if s.injected_at is None:
+        return None
+    now = s.injected_at
+    while now <= s.start + PrometheusConfig(url="http://x").lookahead_seconds:
+        if found_true(now):
+            return round(now - s.injected_at)
+        now += SWEEP_STEP
+    return None
+
+
+def _stats_true(s: MetricScenario, now: float) -> bool:
+    return any(series_key(f.query, f.labels) in s.moved for f in detect(s, now))
+
+
+def _llm_true(s: MetricScenario, now: float) -> bool:
+    shown, _ = hypotheses_with_llm(s, detect(s, now), now)
+    return bool(shown) and any(is_true(s, e) for e in shown[0] if e.kind != "alert")
+
+
+def metric_row(s: MetricScenario) -> dict[str, Any]:
+    """One scenario judged at declare time (now = start): findings, hypotheses, and the sweeps' lags."""
+    t0 = time.perf_counter()
+    found = detect(s, s.start)
+    t1 = time.perf_counter()
+    shown, withheld = hypotheses_with_llm(s, found, s.start)
+    t2 = time.perf_counter()
+    keys = [series_key(f.query, f.labels) for f in found]
+    good_h = [any(is_true(s, e) for e in cited if e.kind != "alert") for cited in shown]
+    return {
+        "scenario": s.id, "moved": len(s.moved), "findings": len(found),
+        "tp": sum(k in s.moved for k in keys), "fp": sum(k not in s.moved for k in keys),
+        "fn": len(s.moved - set(keys)), "top1": bool(keys) and keys[0] in s.moved,
+        "lag_stats_s": first_finding_lag(s, lambda now: _stats_true(s, now)),
+        "hyp_shown": len(shown), "hyp_true": sum(good_h), "hyp_withheld": withheld,
+        "top_hyp_true": bool(good_h) and good_h[0], "has_cause": bool(s.moved or s.known_cause),
+        "lag_llm_s": first_finding_lag(s, lambda now: _llm_true(s, now)),
+        "ms_stats": round((t1 - t0) * 1000, 2), "ms_llm": round((t2 - t0) * 1000, 2),
+    }
+
+
+def metric_summary(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    pct = lambda a, b: round(100 * a / b, 1) if b else None  # noqa: E731
+    med = lambda xs: round(median(xs)) if xs else None  # noqa: E731
+    tp, fp, fn = (sum(r[k] for r in rows) for k in ("tp", "fp", "fn"))
+    caused = [r for r in rows if r["has_cause"]]
+    shown, true_h = sum(r["hyp_shown"] for r in rows), sum(r["hyp_true"] for r in rows)
+    ms_stats, ms_llm = sum(r["ms_stats"] for r in rows), sum(r["ms_llm"] for r in rows)
+    return {
+        "statistics": {"precision_pct": pct(tp, tp + fp), "recall_pct": pct(tp, tp + fn),
+                       "ranked_first_pct": pct(sum(r["top1"] for r in caused), len(caused)),
+                       "median_time_to_first_finding_s": med([r["lag_stats_s"] for r in caused
+                                                              if r["lag_stats_s"] is not None]),
+                       "ms_per_incident": round(ms_stats / len(rows), 2)},
+        "with_scripted_llm": {"precision_pct": pct(true_h, shown),
+                              "recall_pct": pct(sum(r["top_hyp_true"] for r in caused), len(caused)),
+                              "withheld_by_recheck": sum(r["hyp_withheld"] for r in rows),
+                              "median_time_to_first_finding_s": med([r["lag_llm_s"] for r in caused
+                                                                     if r["lag_llm_s"] is not None]),
+                              "ms_per_incident": round(ms_llm / len(rows), 2),
+                              "time_vs_statistics_x": round(ms_llm / ms_stats, 1) if ms_stats else None},
+    }
+
+
+def run_metric_scenarios(directory: Path, out: Callable[[str], None]) -> dict[str, Any]:
+    rows = [metric_row(s) for s in load_metric_scenarios(directory)]
+    out(f"\n== Metric scenarios ({len(rows)}; recorded series, judged at declare time)")
+    cols = ["scenario", "moved", "findings", "tp", "fp", "fn", "top1", "lag_stats_s", "hyp_shown", "hyp_true",
+            "hyp_withheld", "lag_llm_s"]
+    widths = {c: max(len(c), *(len(_fmt(r[c])) for r in rows)) for c in cols}
+    out("  ".join(c.ljust(widths[c]) for c in cols))
+    for r in rows:
+        out("  ".join(_fmt(r[c]).ljust(widths[c]) for c in cols))
+    result = metric_summary(rows)
+    for path, figures in result.items():
+        out(f"{path}: " + ", ".join(f"{k} {_fmt(v)}" for k, v in figures.items()))
+    return {**result, "rows": rows}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--live", action="store_true", help="call the real endpoint from the environment")
@@ -302,6 +506,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'metric'.ljust(width)}  {'llm':>12}  {'heuristic':>12}")
     for k in keys:
         print(f"{k.ljust(width)}  {_fmt(results['llm'][k]):>12}  {_fmt(results['heuristic'][k]):>12}")
+    results["metrics"] = run_metric_scenarios(args.scenarios / "metrics", print)
     if args.json:
         results["rows"] = {"llm": llm.rows, "heuristic": heur.rows}
         args.json.write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")

@@ -31,6 +31,7 @@ FEATURE_MODULES = (
     "bot.assist.wiring",
     "bot.postmortems.wiring",
     "bot.contacts.wiring",
+    "bot.coverage.wiring",
     "bot.telemetry.wiring",
     "bot.followups.wiring",
     "bot.catalog.wiring",

@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from bot.assist.domain.config import LLMConfig
 from bot.catalog import domain as catalog_domain
-from bot.catalog.domain import ServiceConfig
+from bot.catalog import backstage as catalog_backstage
+from bot.catalog.domain import CatalogConfig, ServiceConfig
 from bot.contacts.domain import config as contacts_config
 from bot.contacts.domain.config import ContactConfig, HeartbeatConfig
 from bot.followups import domain as followups_domain
@@ -118,6 +119,7 @@ class FirewatchConfig(StrictModel):
     contacts: list[ContactConfig] = Field(default_factory=list)
     heartbeats: list[HeartbeatConfig] = Field(default_factory=list)
     services: list[ServiceConfig] = Field(default_factory=list)
+    catalog: CatalogConfig = Field(default_factory=CatalogConfig)
     followups: FollowupsConfig = Field(default_factory=FollowupsConfig)
     evidence: EvidenceConfig = Field(default_factory=EvidenceConfig)
     slos: list[SloConfig] = Field(default_factory=list)
@@ -256,4 +258,8 @@ def load_config(path: str | Path, *, missing_ok: bool = False) -> FirewatchConfi
         raise ConfigError(str(p), [f"(yaml): {problem} at {where}"]) from None
     except OSError as exc:
         raise ConfigError(str(p), [f"(file): cannot read: {exc.strerror}"]) from None
+    if isinstance(data, dict):  # Backstage catalog files named in `catalog.backstage_paths` join `services:`
+        data, problems = catalog_backstage.expand(data, p.parent)
+        if problems:
+            raise ConfigError(str(p), problems)
     return parse_config(data, str(p))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterator
@@ -12,6 +13,8 @@ from sqlmodel import Session
 
 from bot.core.background import BackgroundThreads
 from storage.db import session_scope
+
+_log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # types only: the features import this module, and bot.config imports the features
     import httpx
@@ -89,3 +92,15 @@ class AppContext:
     @property
     def prefix(self) -> str:
         return self.config.incidents.channel_prefix
+
+    def leader_may_act(self, job: str) -> bool:
+        """True if a scheduled job may act here: this process's scheduler still holds the lock and its epoch is
+        the current one. A deposed leader whose job store still fires does nothing. Outside a started scheduler
+        (a maintenance script, a test calling a job directly) there is nobody to fence."""
+        scheduler = self.services.scheduler
+        if scheduler is None or not getattr(scheduler, "started", False):
+            return True
+        if scheduler.confirm_leadership():
+            return True
+        _log.warning("job %s skipped: this process is not the current scheduler leader", job)
+        return False

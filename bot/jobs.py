@@ -23,16 +23,8 @@ def _ctx():
 
 
 def _fenced(job: str) -> bool:
-    """True if this process may act: its scheduler still holds the lock and its epoch is the current one. A
-    deposed leader whose job store still fires (or a job already submitted when the lock was lost) does nothing.
-    Outside a started scheduler (a maintenance script, a test calling a job directly) there is nobody to fence."""
-    scheduler = _ctx().services.scheduler
-    if scheduler is None or not getattr(scheduler, "started", False):
-        return True
-    if scheduler.confirm_leadership():
-        return True
-    log.warning("job %s skipped: this process is not the current scheduler leader", job)
-    return False
+    """True if this process may act (see `AppContext.leader_may_act`)."""
+    return _ctx().leader_may_act(job)
 
 
 def page_timeout(page_id: int, pass_number: int, step_index: int) -> None:

@@ -50,6 +50,16 @@ STORE_POLL_SECONDS = 15
 SWEEP_SECONDS = 120
 
 
+def sweep_seconds() -> float:
+    """How often the leader's repair sweep runs: 120 s, or FIREWATCH_SWEEP_SECONDS (fault drills shorten it)."""
+    raw = os.environ.get("FIREWATCH_SWEEP_SECONDS", "")
+    try:
+        return max(1.0, float(raw)) if raw else float(SWEEP_SECONDS)
+    except ValueError:
+        log.warning("FIREWATCH_SWEEP_SECONDS=%r is not a number; using %d s", raw, SWEEP_SECONDS)
+        return float(SWEEP_SECONDS)
+
+
 class SecondSchedulerOnFile(RuntimeError):
     """Another `serve` already runs the scheduler on this SQLite file."""
 
@@ -226,7 +236,7 @@ class Scheduler:
         self.started = True
         self.aps.add_job(_poll_store, "interval", seconds=self.store_poll_seconds, id="firewatch:poll-store",
                          replace_existing=True, misfire_grace_time=None)
-        self.aps.add_job("bot.jobs:sweep", "interval", seconds=SWEEP_SECONDS, id="firewatch:sweep", replace_existing=True,
+        self.aps.add_job("bot.jobs:sweep", "interval", seconds=sweep_seconds(), id="firewatch:sweep", replace_existing=True,
                          misfire_grace_time=None)
         try:
             self._try_become_leader()

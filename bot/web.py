@@ -34,7 +34,7 @@ from bot.http.json_guard import InputRejected, decode_utf8
 from bot.http.limits import BadContentLength, BodyTooLarge, read_capped_body
 from bot.http.slack_body import ParsedBoltRequest, SlackBody, parse_slack_body
 from bot.http.slack_signature import signature_problem
-from bot.incidents import store as service
+from bot.incidents import store as incident_store
 from bot.safety import install_log_hygiene
 from bot.slack.app import VERIFIED
 from bot.slack.respond import is_slack_response_url
@@ -68,85 +68,11 @@ def build_web_app(ctx: AppContext, slack_app: App | None, *, extra_routes: list[
     async def slack_events(request: Request) -> Response:
         """Counts and times every Slack request by the kind parsed from it (`unparsed` when refused before)."""
         started = time.monotonic()
-        response = await handle_slack_events(request)
+        response = await handle_slack_events(ctx, slack_app, probe, request)
         kind = getattr(request.state, "slack_kind", "unparsed")
         REQUESTS.labels(kind=kind, outcome=request_outcome(response.status_code)).inc()
         ACK_SECONDS.labels(kind=kind).observe(time.monotonic() - started)
         return response
-
-    async def handle_slack_events(request: Request) -> Response:
-        if slack_app is None:
-            return JSONResponse({"error": "this server runs in Socket Mode; Slack requests arrive over the socket"},
-                                status_code=404)
-        try:
-            raw = await read_capped_body(request, ctx.settings.slack_max_body_bytes)
-        except BodyTooLarge as exc:
-            return JSONResponse({"error": str(exc)}, status_code=413)
-        except BadContentLength as exc:
-            return JSONResponse({"error": str(exc)}, status_code=400)
-        problem = signature_problem_for(ctx, request, raw)
-        if problem:
-            return JSONResponse({"error": problem}, status_code=401)
-        # Verified from here on: the body came from Slack.
-        try:
-            text = decode_utf8(raw)
-            slack_body = parse_slack_body(text, request.headers.get("content-type"))
-        except InputRejected as exc:
-            return refuse_input(str(exc), exc.kind)
-        request.state.slack_kind = slack_body.kind
-        needs_database = slack_body.kind in ("command", "interaction") or (
-            slack_body.kind == "event" and slack_body.data.get("type") != "url_verification")
-        if needs_database and not await probe.reachable():
-            return await tell_database_unavailable(ctx, slack_body)
-        if slack_body.kind == "command":
-            try:
-                first = await run_in_threadpool(claim_command, ctx, request.headers["x-slack-signature"])
-            except DBAPIError as exc:
-                if not is_database_unavailable(exc):
-                    raise
-                return await tell_database_unavailable(ctx, slack_body)
-            if not first:
-                log.info("replayed slash command ignored")
-                return ephemeral("This exact command was already received; it is not run twice.")
-        headers: dict[str, list[str]] = {}
-        for key, value in request.headers.items():
-            headers.setdefault(key.lower(), []).append(value)
-        bolt_request = ParsedBoltRequest(raw_body=text, parsed=slack_body.data, query=request.url.query,
-                                         headers=headers)
-        bolt_request.context[VERIFIED] = True
-        dispatch = asyncio.ensure_future(run_in_threadpool(slack_app.dispatch, bolt_request))
-        abandoned = False
-
-        def note_late_failure(future: asyncio.Future) -> None:
-            # The outcome of a dispatch answered for after the deadline is collected here, not lost.
-            if abandoned and not future.cancelled() and future.exception() is not None:
-                log.error("Slack %s failed after its reply was sent", slack_body.kind, exc_info=future.exception())
-
-        dispatch.add_done_callback(note_late_failure)
-        try:
-            if slack_body.kind in ("command", "interaction"):
-                # Slack gives up after 3 s; answer before that even when a listener is slow to ack (it keeps
-                # running and can still reply through the response_url).
-                bolt_response = await asyncio.wait_for(asyncio.shield(dispatch), ACK_DEADLINE_SECONDS)
-            else:
-                bolt_response = await dispatch
-        except asyncio.TimeoutError:
-            abandoned = True
-            log.warning("Slack %s not acknowledged within %.1fs; answered for it", slack_body.kind,
-                        ACK_DEADLINE_SECONDS)
-            if slack_body.kind == "command":
-                return ephemeral(SLOW_REPLY_TEXT)
-            return Response(status_code=200)
-        except Exception:  # noqa: BLE001 - a bug (ours or bolt's) must still not give Slack a 500
-            log.exception("Slack %s could not be dispatched", slack_body.kind)
-            if slack_body.kind == "command":
-                return ephemeral(":warning: Sorry, something went wrong; try again or ask an admin to check the logs.")
-            return JSONResponse({"error": "request could not be handled"}, status_code=400)
-        if bolt_response.status >= 500 and slack_body.kind in ("command", "interaction"):
-            # The global error handler has already told the person; a 5xx would only add Slack's own error.
-            return Response(status_code=200)
-        return Response(status_code=bolt_response.status, content=bolt_response.body,
-                        headers={k: v[0] for k, v in bolt_response.headers.items() if v})
 
     async def healthz(_request: Request) -> Response:
         db_ok = await run_in_threadpool(ping, ctx.engine)
@@ -156,23 +82,118 @@ def build_web_app(ctx: AppContext, slack_app: App | None, *, extra_routes: list[
     async def readyz(_request: Request) -> Response:
         return await readiness(ctx, probe)
 
-    async def database_down(request: Request, exc: Exception) -> Response:
-        """Any route whose database call fails on the connection answers 503, not 500."""
-        if is_database_unavailable(exc):
-            log.warning("database unreachable while serving %s: %s", request.url.path, exc.__class__.__name__)
-            return database_unavailable_response()
-        raise exc
-
-    async def metrics(_request: Request) -> Response:
-        body, content_type = render_metrics()
-        return Response(body, media_type=content_type)
-
     routes = [Route("/slack/events", slack_events, methods=["POST"]), Route("/healthz", healthz, methods=["GET"]),
               Route("/readyz", readyz, methods=["GET"]), Route("/metrics", metrics, methods=["GET"])]
     routes += extra_routes or []
     web = Starlette(routes=routes, exception_handlers={DBAPIError: database_down})
     web.add_middleware(AccessLogMiddleware)
     return web
+
+
+async def metrics(_request: Request) -> Response:
+    body, content_type = render_metrics()
+    return Response(body, media_type=content_type)
+
+
+async def database_down(request: Request, exc: Exception) -> Response:
+    """Any route whose database call fails on the connection answers 503, not 500."""
+    if is_database_unavailable(exc):
+        log.warning("database unreachable while serving %s: %s", request.url.path, exc.__class__.__name__)
+        return database_unavailable_response()
+    raise exc
+
+
+async def handle_slack_events(ctx: AppContext, slack_app: App | None, probe: DatabaseProbe,
+                              request: Request) -> Response:
+    """`POST /slack/events`: size cap, signature, parse, database and replay checks, then bolt."""
+    if slack_app is None:
+        return JSONResponse({"error": "this server runs in Socket Mode; Slack requests arrive over the socket"},
+                            status_code=404)
+    try:
+        raw = await read_capped_body(request, ctx.settings.slack_max_body_bytes)
+    except BodyTooLarge as exc:
+        return JSONResponse({"error": str(exc)}, status_code=413)
+    except BadContentLength as exc:
+        return JSONResponse({"error": str(exc)}, status_code=400)
+    problem = signature_problem_for(ctx, request, raw)
+    if problem:
+        return JSONResponse({"error": problem}, status_code=401)
+    # Verified from here on: the body came from Slack.
+    try:
+        text = decode_utf8(raw)
+        slack_body = parse_slack_body(text, request.headers.get("content-type"))
+    except InputRejected as exc:
+        return refuse_input(str(exc), exc.kind)
+    request.state.slack_kind = slack_body.kind
+    refusal = await refuse_before_dispatch(ctx, probe, request, slack_body)
+    if refusal is not None:
+        return refusal
+    return await dispatch_to_bolt(slack_app, bolt_request_for(request, text, slack_body), slack_body.kind)
+
+
+async def refuse_before_dispatch(ctx: AppContext, probe: DatabaseProbe, request: Request,
+                                 slack_body: SlackBody) -> Response | None:
+    """The reply for a request that must not reach bolt (database down, replayed command), else None."""
+    needs_database = slack_body.kind in ("command", "interaction") or (
+        slack_body.kind == "event" and slack_body.data.get("type") != "url_verification")
+    if needs_database and not await probe.reachable():
+        return await tell_database_unavailable(ctx, slack_body)
+    if slack_body.kind != "command":
+        return None
+    try:
+        first = await run_in_threadpool(claim_command, ctx, request.headers["x-slack-signature"])
+    except DBAPIError as exc:
+        if not is_database_unavailable(exc):
+            raise
+        return await tell_database_unavailable(ctx, slack_body)
+    if not first:
+        log.info("replayed slash command ignored")
+        return ephemeral("This exact command was already received; it is not run twice.")
+    return None
+
+
+def bolt_request_for(request: Request, text: str, slack_body: SlackBody) -> ParsedBoltRequest:
+    """The bolt request for a body this edge already verified and parsed."""
+    headers: dict[str, list[str]] = {}
+    for key, value in request.headers.items():
+        headers.setdefault(key.lower(), []).append(value)
+    bolt_request = ParsedBoltRequest(raw_body=text, parsed=slack_body.data, query=request.url.query, headers=headers)
+    bolt_request.context[VERIFIED] = True
+    return bolt_request
+
+
+async def dispatch_to_bolt(slack_app: App, bolt_request: ParsedBoltRequest, kind: str) -> Response:
+    """Run bolt on a worker thread; commands and interactions are answered within Slack's deadline."""
+    dispatch = asyncio.ensure_future(run_in_threadpool(slack_app.dispatch, bolt_request))
+    abandoned = False
+
+    def note_late_failure(future: asyncio.Future) -> None:
+        # The outcome of a dispatch answered for after the deadline is collected here, not lost.
+        if abandoned and not future.cancelled() and future.exception() is not None:
+            log.error("Slack %s failed after its reply was sent", kind, exc_info=future.exception())
+
+    dispatch.add_done_callback(note_late_failure)
+    try:
+        if kind in ("command", "interaction"):
+            # Slack gives up after 3 s; answer before that even when a listener is slow to ack (it keeps
+            # running and can still reply through the response_url).
+            bolt_response = await asyncio.wait_for(asyncio.shield(dispatch), ACK_DEADLINE_SECONDS)
+        else:
+            bolt_response = await dispatch
+    except asyncio.TimeoutError:
+        abandoned = True
+        log.warning("Slack %s not acknowledged within %.1fs; answered for it", kind, ACK_DEADLINE_SECONDS)
+        return ephemeral(SLOW_REPLY_TEXT) if kind == "command" else Response(status_code=200)
+    except Exception:  # noqa: BLE001 - a bug (ours or bolt's) must still not give Slack a 500
+        log.exception("Slack %s could not be dispatched", kind)
+        if kind == "command":
+            return ephemeral(":warning: Sorry, something went wrong; try again or ask an admin to check the logs.")
+        return JSONResponse({"error": "request could not be handled"}, status_code=400)
+    if bolt_response.status >= 500 and kind in ("command", "interaction"):
+        # The global error handler has already told the person; a 5xx would only add Slack's own error.
+        return Response(status_code=200)
+    return Response(status_code=bolt_response.status, content=bolt_response.body,
+                    headers={k: v[0] for k, v in bolt_response.headers.items() if v})
 
 
 async def readiness(ctx: AppContext, probe: DatabaseProbe) -> Response:
@@ -222,7 +243,7 @@ def refuse_input(reason: str, kind: str | None) -> Response:
 def claim_command(ctx: AppContext, signature: str) -> bool:
     """True the first time this exact signed slash command arrives; a replay carries the same signature."""
     with ctx.session() as s:
-        return service.claim_event(s, replay_key(signature))
+        return incident_store.claim_event(s, replay_key(signature))
 
 
 async def tell_database_unavailable(ctx: AppContext, slack_body: SlackBody) -> Response:

@@ -428,4 +428,4 @@ class PostmortemRecord(SQLModel, table=True):
 
 
 # Tables of newer features live beside this module; importing them here registers them on SQLModel.metadata.
-from storage import tables_contacts, tables_followups, tables_rotations, tables_telemetry  # noqa: E402,F401
+from storage import tables_contacts, tables_coverage, tables_followups, tables_rotations, tables_telemetry  # noqa: E402,F401,I001

@@ -45,3 +45,27 @@ class FollowUpReminder(SQLModel, table=True):
 
     follow_up_id: int = Field(foreign_key="follow_ups.id", primary_key=True)
     reminded_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """A tracker webhook delivery already applied (GitHub `X-GitHub-Delivery`, Jira `timestamp`+issue+event):
+    redeliveries of the same one change nothing."""
+
+    __tablename__ = "follow_up_webhook_deliveries"
+
+    delivery_id: str = Field(primary_key=True, max_length=200)
+    source: str = Field(max_length=16)
+    received_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class IncidentBookmark(SQLModel, table=True):
+    """A link bookmarked in an incident channel (`kind`: runbook, dashboard, bridge, postmortem), once each."""
+
+    __tablename__ = "incident_bookmarks"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incidents.id", index=True)
+    kind: str = Field(max_length=32)
+    link: str = Field(max_length=500)
+    bookmark_id: Optional[str] = Field(default=None, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))

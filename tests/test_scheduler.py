@@ -126,15 +126,13 @@ def test_a_stale_epoch_is_not_leadership(database_url):
 def test_fenced_jobs_do_nothing_on_a_process_that_is_not_the_leader(database_url, tmp_path):
     from bot import jobs
 
-    from bot.context import Services
-
-    class Ctx:
-        services: Services
+    from bot.context import AppContext, Services
 
     engine = make_engine(database_url)
     scheduler = Scheduler(engine, check_seconds=60)
-    ctx = Ctx()
-    ctx.services = Services(scheduler=scheduler)
+    # Only the scheduler matters to fencing; settings, config and Slack are not read.
+    ctx = AppContext(settings=None, config=None, engine=engine, slack=None,  # type: ignore[arg-type]
+                     services=Services(scheduler=scheduler))
     previous = jobs._context
     try:
         scheduler.start()

@@ -16,6 +16,9 @@ from bot.safety import neutralize_mentions, truncate
 
 ACCEPT_ACTION_ID = "assist_accept"
 DISMISS_ACTION_ID = "assist_dismiss"
+# Accept/Dismiss on one root-cause hypothesis (value "<suggestion id>:<rank>"): feedback only, nothing changes.
+HYPOTHESIS_ACCEPT_ACTION_ID = "assist_hypothesis_accept"
+HYPOTHESIS_DISMISS_ACTION_ID = "assist_hypothesis_dismiss"
 SECTION_LIMIT = 2900
 FIELD_LIMIT = 1900
 BUTTON_LIMIT = 75
@@ -130,6 +133,8 @@ def triage_blocks(suggestion_id: int, payload: dict[str, Any], incident_label: s
         lines = [f"{i}. {st['text']}" + (f" ({link(st.get('url'), 'link')})" if st.get("url") else "")
                  for i, st in enumerate(steps, start=1)]
         blocks.append(_section("*First steps*\n" + "\n".join(lines)))
+    if payload.get("budget"):
+        blocks.append(_section(truncate("*Error budget*\n" + "\n".join(payload["budget"]), 2900)))
     ev = evidence_lines(payload, s.get("evidence_ids") or [])
     blocks.append(_section("*Evidence*\n" + (ev or "_none cited_")))
     sim = similar_lines(payload)
@@ -179,7 +184,23 @@ def decision_text(status: str, by: str | None, applied: dict[str, Any] | None = 
 
 # -- RCA ---------------------------------------------------------------------------------------------------------
 
-def rca_blocks(payload: dict[str, Any], incident_label: str) -> list[dict[str, Any]]:
+def hypothesis_decision(decision: str, by: str | None) -> str:
+    mark = ":white_check_mark: Accepted" if decision == "accepted" else ":heavy_multiplication_x: Dismissed"
+    return f"{mark} by {user(by)}"
+
+
+def _hypothesis_buttons(suggestion_id: int, rank: int) -> dict[str, Any]:
+    value = f"{suggestion_id}:{rank}"
+    return {"type": "actions", "block_id": f"assist_h:{value}", "elements": [
+        {"type": "button", "action_id": HYPOTHESIS_ACCEPT_ACTION_ID, "value": value,
+         "text": {"type": "plain_text", "text": "Accept", "emoji": True}},
+        {"type": "button", "action_id": HYPOTHESIS_DISMISS_ACTION_ID, "value": value,
+         "text": {"type": "plain_text", "text": "Dismiss", "emoji": True}},
+    ]}
+
+
+def rca_blocks(payload: dict[str, Any], incident_label: str, *, suggestion_id: int | None = None,
+               decisions: dict[int, str] | None = None) -> list[dict[str, Any]]:
     ai = payload.get("source") == "llm"
     header = f"{':robot_face:' if ai else ':bulb:'} *Root-cause hypotheses* for *{incident_label}* · {payload['label']}"
     blocks: list[dict[str, Any]] = [_section(header)]
@@ -199,6 +220,9 @@ def rca_blocks(payload: dict[str, Any], incident_label: str) -> list[dict[str, A
             if h.get(key):
                 lines.append(f"• {name}: {h[key]}")
         blocks.append(_section("\n".join(lines)))
+        if suggestion_id is not None:
+            decided = (decisions or {}).get(h["rank"])
+            blocks.append(_context(decided) if decided else _hypothesis_buttons(suggestion_id, h["rank"]))
     cited = list(dict.fromkeys(i for h in hyps for i in h["evidence_ids"]))
     if cited:
         blocks.append(_section("*Evidence*\n" + evidence_lines(payload, cited)))

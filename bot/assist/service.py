@@ -26,11 +26,12 @@ from bot.assist import evidence as ev
 from bot.assist import messages
 from bot.context import AppContext
 from bot.core.slack_errors import slack_error_code
-from bot.incidents import service as incident_flows
+from bot.incidents import service as incident_service
 from bot.incidents import messages as incident_messages
-from bot.incidents import store as incident_service
+from bot.incidents import store as incident_store
 from bot.assist.domain import ChangeEvent, RcaResult, TriageSuggestion, Usage, rca, resolve_settings, triage
-from bot.assist.domain.triage import keep_declared_severity
+from bot.assist.domain.budget import budget_lines
+from bot.assist.domain.triage import keep_declared_severity, says_something
 from bot.assist.llm_client import LLMClient
 from storage.models import ChangeEventRecord, Incident, LLMUsageRecord, SuggestionRecord
 from storage.types import utcnow
@@ -176,6 +177,7 @@ def triage_payload(ctx: AppContext, bundle: ev.EvidenceBundle, result: TriageSug
         },
         "evidence": bundle.refs,
         "similar": bundle.similar,
+        "budget": budget_lines(bundle.items, ev.severity_options(ctx)),
         "usage": _usage_dict(result.usage),
         "llm_calls": result.llm_calls,
         "applied": None,
@@ -184,7 +186,8 @@ def triage_payload(ctx: AppContext, bundle: ev.EvidenceBundle, result: TriageSug
 
 def run_triage(ctx: AppContext, incident_id: int, *, trigger: str = "declare") -> int | None:
     """Gather evidence, suggest (LLM or heuristic), store and post in the incident channel. Returns the
-    suggestion id (None if the incident does not exist)."""
+    suggestion id; None if the incident does not exist, or if an automatic (declare/alert) suggestion says
+    nothing the declarer did not (`says_something`)."""
     bundle = ev.gather(ctx, incident_id)
     if bundle is None:
         return None
@@ -197,10 +200,14 @@ def run_triage(ctx: AppContext, incident_id: int, *, trigger: str = "declare") -
                                         bundle.items)
     if trigger == "declare" and bundle.source == "alert":
         trigger = "alert"
+    if trigger != "command" and not says_something(result, bundle.incident.severity, bundle.items):
+        # Automatic suggestions that only repeat the declarer are noise; `/incident triage` still always answers.
+        log.info("incident %s: %s triage suggestion adds nothing; not posted", incident_id, result.source)
+        return None
     payload = triage_payload(ctx, bundle, result, client, trigger)
     suggestion_id = _store_suggestion(ctx, incident_id, "triage", result.source, payload, bundle.channel_id)
     with ctx.session() as s:
-        incident = incident_service.get(s, incident_id)
+        incident = incident_store.get(s, incident_id)
     label = _incident_label(ctx, incident)
     ts = _post(ctx, bundle.channel_id, messages.triage_text(payload, label),
                messages.triage_blocks(suggestion_id, payload, label))
@@ -278,8 +285,8 @@ def _accept_refusal(ctx: AppContext, suggestion_id: int, user: str) -> str | Non
         row = s.get(SuggestionRecord, suggestion_id)
         if row is None:
             return None  # answered as "no longer exists" by the caller
-        incident = incident_service.get(s, row.incident_id)
-        if incident is not None and incident_service.is_participant(s, incident, user):
+        incident = incident_store.get(s, row.incident_id)
+        if incident is not None and incident_store.is_participant(s, incident, user):
             return None
     log.info("suggestion %s: accept by %s refused (not a participant or admin)", suggestion_id, user)
     return ("Only the incident's participants (reporter, invited responders, role holders) and admins can accept "
@@ -307,16 +314,16 @@ def accept(ctx: AppContext, suggestion_id: int, user: str,
     severity = suggestion.get("severity")
     try:
         with ctx.session() as s:
-            incident = incident_service.get(s, row.incident_id)
+            incident = incident_store.get(s, row.incident_id)
             before = incident.severity
             if severity not in ctx.config.incidents.severity_names:
                 applied["severity_note"] = "severity not applied (not a configured severity)"
             elif incident.status == "resolved":
                 applied["severity_note"] = "severity unchanged (the incident is resolved)"
             elif severity != before:
-                incident_service.set_severity(s, incident, severity, actor=user)  # checked: differs from before
+                incident_store.set_severity(s, incident, severity, actor=user)  # checked: differs from before
                 applied["severity"] = [before, severity]
-            incident_service.add_timeline(s, incident, "suggestion",
+            incident_store.add_timeline(s, incident, "suggestion",
                                           f"Triage suggestion #{suggestion_id} ({payload.get('label', '')}) accepted",
                                           actor=user)
     except Exception:
@@ -324,11 +331,11 @@ def accept(ctx: AppContext, suggestion_id: int, user: str,
         raise
     if applied.get("severity"):
         try:
-            incident_flows.post_in_channel(ctx, incident, incident_messages.change_text(
+            incident_service.post_in_channel(ctx, incident, incident_messages.change_text(
                 f"<@{user}> accepted the triage suggestion: severity {before.upper()} → *{severity.upper()}*"))
         except Exception as exc:  # noqa: BLE001 - the change is stored; the pinned summary shows it
             log.warning("could not announce the severity change: %s", slack_error_code(exc))
-        incident_flows.refresh_slack(ctx, incident.id)
+        incident_service.refresh_slack(ctx, incident.id)
     owner = suggestion.get("suggested_owner")
     if owner and incident.status == "resolved":
         applied["owner"], applied["page_error"] = owner, "not paged, the incident is resolved"
@@ -378,9 +385,9 @@ def _page_owner(ctx: AppContext, incident: Incident, owner: str, user: str,
             users = sorted({n.user_id for n in paging_store.notifications(s, page_id) if n.error is None})
         if users and incident.channel_id:
             with ctx.session() as s:  # the paged responders take part (and may accept later suggestions)
-                inc = incident_service.get(s, incident.id)
+                inc = incident_store.get(s, incident.id)
                 for u in users:
-                    incident_service.add_participant(s, inc, u, "paged")
+                    incident_store.add_participant(s, inc, u, "paged")
             ctx.slack.conversations_invite(channel=incident.channel_id, users=",".join(users))
     except Exception as exc:  # noqa: BLE001 - already_in_channel and friends
         log.info("invite of paged on-call to incident %s: %s", incident.id, exc)
@@ -396,8 +403,8 @@ def dismiss(ctx: AppContext, suggestion_id: int, user: str,
     if not changed:
         return False, _already(row)
     with ctx.session() as s:
-        incident = incident_service.get(s, row.incident_id)
-        incident_service.add_timeline(s, incident, "suggestion", f"Triage suggestion #{suggestion_id} dismissed",
+        incident = incident_store.get(s, row.incident_id)
+        incident_store.add_timeline(s, incident, "suggestion", f"Triage suggestion #{suggestion_id} dismissed",
                                       actor=user)
     text = messages.decision_text("dismissed", user)
     _update_message(ctx, row, row.payload or {}, text)
@@ -408,7 +415,7 @@ def _update_message(ctx: AppContext, row: SuggestionRecord, payload: dict[str, A
     if not (row.channel_id and row.message_ts):
         return
     with ctx.session() as s:
-        incident = incident_service.get(s, row.incident_id)
+        incident = incident_store.get(s, row.incident_id)
     label = _incident_label(ctx, incident)
     try:
         ctx.slack.chat_update(channel=row.channel_id, ts=row.message_ts, text=messages.triage_text(payload, label),
@@ -481,9 +488,10 @@ def run_rca(ctx: AppContext, incident_id: int) -> int | None:
     payload = rca_payload(bundle, result, client)
     suggestion_id = _store_suggestion(ctx, incident_id, "rca", result.source, payload, bundle.channel_id)
     with ctx.session() as s:
-        incident = incident_service.get(s, incident_id)
+        incident = incident_store.get(s, incident_id)
     label = _incident_label(ctx, incident)
-    ts = _post(ctx, bundle.channel_id, messages.rca_text(payload, label), messages.rca_blocks(payload, label))
+    ts = _post(ctx, bundle.channel_id, messages.rca_text(payload, label),
+               messages.rca_blocks(payload, label, suggestion_id=suggestion_id))
     _set_message_ts(ctx, suggestion_id, ts)
     return suggestion_id
 

@@ -25,6 +25,8 @@ class ServiceConfig(BaseModel):
     runbook: str | None = None
     dashboards: list[str] = Field(default_factory=list)
     channel: ChannelId | None = None
+    # PagerDuty service id (Backstage `pagerduty.com/service-id`): kept for reference, not used to page.
+    pagerduty_service_id: str | None = None
     # PromQL expressions whose series are evidence for this service's incidents (bot.telemetry).
     queries: list[str] = Field(default_factory=list)
 
@@ -52,6 +54,48 @@ class ServiceConfig(BaseModel):
         return self.tracker.split(":", 1)[1] if self.tracker else None
 
 
+class CatalogConfig(BaseModel):
+    """`catalog:` section: where else services come from."""
+
+    model_config = ConfigDict(extra="forbid")
+    # Globs (relative to firewatch.yaml) of Backstage `catalog-info.yaml` files; their Components join `services:`.
+    backstage_paths: list[str] = Field(default_factory=list)
+
+
+def declared_service(title: str, services: list[ServiceConfig]) -> str | None:
+    """The service a declare names by starting its title with `<service>:` (`checkout: Payments failing`);
+    None when the word before the colon is not a catalog service."""
+    match = re.match(r"^\s*([\w.-]+)\s*:\s", title + " ")
+    if not match:
+        return None
+    word = match.group(1).lower()
+    return next((s.name for s in services if s.name.lower() == word), None)
+
+
+def services_in_title(title: str, services: list[ServiceConfig]) -> list[str]:
+    """Catalog services whose name appears as a whole word in the title."""
+    return [s.name for s in services if re.search(rf"(?<![\w-]){re.escape(s.name)}(?![\w-])", title, re.IGNORECASE)]
+
+
+def bookmark_links(service: ServiceConfig) -> list[tuple[str, str, str]]:
+    """`(kind, title, link)` of the channel bookmarks a service brings: its runbook, then its dashboards."""
+    links = [("runbook", f"{service.name} runbook", service.runbook)] if service.runbook else []
+    many = len(service.dashboards) > 1
+    links += [("dashboard", f"{service.name} dashboard{f' {i}' if many else ''}", url)
+              for i, url in enumerate(service.dashboards, start=1)]
+    return links
+
+
+def bridge_link(template: str | None, number: int, channel: str) -> str | None:
+    """`incidents.bridge_url` with `{number}` and `{channel}` filled in; None when unset or not a valid template."""
+    if not template:
+        return None
+    try:
+        return template.format(number=number, channel=channel)
+    except (KeyError, IndexError, ValueError):
+        return None
+
+
 def cross_check(config) -> list[str]:
     """Problems spanning sections (unknown rotations, policies), one `key.path: message` line each."""
     problems: list[str] = []
@@ -65,4 +109,10 @@ def cross_check(config) -> list[str]:
             problems.append(f"services[{i}].owner: unknown rotation {svc.owner!r}")
         if svc.escalation_policy and svc.escalation_policy not in policies:
             problems.append(f"services[{i}].escalation_policy: unknown escalation policy {svc.escalation_policy!r}")
+    bridge = config.incidents.bridge_url
+    if bridge and bridge_link(bridge, 1, "C0") is None:
+        problems.append(f"incidents.bridge_url: {bridge!r} is not a valid template (only {{number}} and {{channel}} "
+                        "are filled in)")
+    elif bridge and not re.match(r"^https?://\S+$", bridge_link(bridge, 1, "C0") or ""):
+        problems.append(f"incidents.bridge_url: {bridge!r} is not an http(s) URL")
     return problems

@@ -57,7 +57,10 @@ def config() -> None:
 
 @config.command("check")
 @_config_option
-def config_check(config_path: str | None) -> None:
+@click.option("--coverage", is_flag=True,
+              help="Also check the next 14 days: rotation gaps, policies reaching nobody, on-call people without a "
+                   "working contact method (reads the database; exit 1 on any problem).")
+def config_check(config_path: str | None, coverage: bool = False) -> None:
     """Print every problem with its key path (exit 1), or a summary (exit 0)."""
     cfg = load_or_exit(config_path)
     inc = cfg.incidents
@@ -71,6 +74,10 @@ def config_check(config_path: str | None) -> None:
     click.echo(f"  llm: {'configured' if getattr(cfg.llm, 'model', None) else 'not configured (heuristic triage)'}")
     click.echo(f"  postmortems: {'repo ' + str(cfg.postmortems.repo) if cfg.postmortems.repo else 'no repository'}")
     _print_environment_warnings(cfg, resolve_config_path(config_path))
+    if coverage:
+        from bot.cli.coverage import print_coverage
+
+        sys.exit(print_coverage(cfg))
 
 
 def _print_environment_warnings(cfg, path: str) -> None:
@@ -162,7 +169,7 @@ def _attach_groups() -> None:
         module.attach(main)
 
 
-OPTIONAL_CLI_MODULES = ("bot.cli.contacts", "bot.cli.followups", "bot.cli.ops", "bot.cli.paging",
+OPTIONAL_CLI_MODULES = ("bot.cli.contacts", "bot.cli.coverage", "bot.cli.followups", "bot.cli.ops", "bot.cli.paging",
                         "bot.cli.rotations", "bot.cli.telemetry")
 
 

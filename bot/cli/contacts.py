@@ -6,17 +6,7 @@ import sys
 
 import click
 
-
-def _context(config_path: str | None):
-    from bot.cli import load_or_exit
-    from bot.context import AppContext
-    from bot.settings import Settings
-    from storage.db import make_engine
-
-    settings = Settings()
-    # Only the database is needed: no Slack client calls are made by these commands.
-    return AppContext(settings=settings, config=load_or_exit(config_path), engine=make_engine(settings.database_url),
-                      slack=None)  # type: ignore[arg-type]
+from bot.cli.database import config_option, database_context
 
 
 @click.group("contacts")
@@ -25,12 +15,12 @@ def contacts() -> None:
 
 
 @contacts.command("check")
-@click.option("--config", "config_path", default=None, metavar="PATH", help="firewatch.yaml to use")
+@config_option
 def contacts_check(config_path: str | None) -> None:
     """List people in `contacts:` whose pages would reach them in Slack only (exit 1 if any)."""
     from bot.contacts.service import contact_problem
 
-    ctx = _context(config_path)
+    ctx = database_context(config_path)
     problems = [p for p in (contact_problem(ctx, c.user) for c in ctx.config.contacts) if p]
     for problem in problems:
         click.echo(problem.replace("<@", "").replace(">", ""))
@@ -42,12 +32,12 @@ def contacts_check(config_path: str | None) -> None:
 
 @contacts.command("attempts")
 @click.argument("page_id", type=int)
-@click.option("--config", "config_path", default=None, metavar="PATH", help="firewatch.yaml to use")
+@config_option
 def contacts_attempts(page_id: int, config_path: str | None) -> None:
     """Every notification attempt for page PAGE_ID: time, person, method, result."""
     from bot.contacts.service import page_attempts
 
-    ctx = _context(config_path)
+    ctx = database_context(config_path)
     rows = page_attempts(ctx, page_id)
     if not rows:
         click.echo(f"no notification attempts for page {page_id} (beyond its Slack DMs)")

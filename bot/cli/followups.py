@@ -7,17 +7,7 @@ import sys
 
 import click
 
-
-def _context(config_path: str | None):
-    from bot.cli import load_or_exit
-    from bot.context import AppContext
-    from bot.settings import Settings
-    from storage.db import make_engine
-
-    settings = Settings()
-    # Only the database is read: no Slack calls.
-    return AppContext(settings=settings, config=load_or_exit(config_path), engine=make_engine(settings.database_url),
-                      slack=None)  # type: ignore[arg-type]
+from bot.cli.database import config_option, database_context
 
 
 @click.group("followups")
@@ -26,13 +16,13 @@ def followups() -> None:
 
 
 @followups.command("overdue")
-@click.option("--config", "config_path", default=None, metavar="PATH", help="firewatch.yaml to use")
+@config_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def followups_overdue(config_path: str | None, fmt: str) -> None:
     """List open follow-ups past their severity's SLA (private incidents left out); exit 1 if there are any."""
     from bot.followups.service import overdue_followups
 
-    ctx = _context(config_path)
+    ctx = database_context(config_path)
     try:
         rows = overdue_followups(ctx)
     finally:

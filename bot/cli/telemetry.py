@@ -32,5 +32,32 @@ def slo_report(config_path: str | None) -> None:
     sys.exit(1 if any(line.endswith(("fast burn", "slow burn")) for line in lines) else 0)
 
 
+@click.command("assist")
+@click.option("--config", "config_path", default=None, metavar="PATH", help="firewatch.yaml to use")
+def assist_report(config_path: str | None) -> None:
+    """Precision per kind of suggestion: accepted / (accepted + dismissed), from the Accept/Dismiss buttons."""
+    from bot.assist.feedback import precision_lines
+    from bot.cli import load_or_exit
+    from bot.context import AppContext
+    from bot.settings import Settings
+    from storage.db import make_engine, migration_problem
+
+    config, settings = load_or_exit(config_path), Settings()
+    engine = make_engine(settings.database_url)
+    try:
+        problem = migration_problem(engine)
+        if problem:
+            click.echo(f"cannot read suggestions: {problem} (run `firewatch db upgrade`)", err=True)
+            sys.exit(1)
+        ctx = AppContext(settings=settings, config=config, engine=engine, slack=None)  # type: ignore[arg-type]
+        for line in precision_lines(ctx):
+            click.echo(line)
+    finally:
+        engine.dispose()
+
+
 def attach(main: click.Group) -> None:
     main.add_command(slo)
+    report = main.commands.get("report")
+    if isinstance(report, click.Group):  # `firewatch report assist` beside the schedule reports
+        report.add_command(assist_report, "assist")

@@ -20,13 +20,7 @@ def _may_run(job: str) -> bool:
     if _context is None:
         log.warning("job %s ran before the application context was installed; skipped", job)
         return False
-    scheduler = _context.services.scheduler
-    if scheduler is None or not getattr(scheduler, "started", False):
-        return True
-    if scheduler.confirm_leadership():
-        return True
-    log.warning("job %s skipped: this process is not the current scheduler leader", job)
-    return False
+    return _context.leader_may_act(job)
 
 
 def notify_step(page_id: int, user_id: str, step_index: int, pass_number: int = 1) -> None:

@@ -2,10 +2,11 @@
 
 It implements the methods Firewatch calls with the response shapes Slack documents, keeps enough state to answer
 consistently (channels, members, messages, pins, user groups), records every call, and can inject failures:
-`name_taken`, `ratelimited` (HTTP 429 with Retry-After) and HTTP 5xx. It also accepts posts to `response_url`s
-(`/response/...`) so slash-command replies can be observed.
+`name_taken`, `ratelimited` (HTTP 429 with Retry-After) and HTTP 5xx, either for chosen calls (`fail`) or for a
+random share of all calls (`chaos`); it can answer late (`slow`) or not until released (`hold`). It also accepts
+posts to `response_url`s (`/response/...`) so slash-command replies can be observed.
 
-Control endpoints for other processes: `GET /_fake/calls`, `POST /_fake/fail`, `POST /_fake/message`,
+Control endpoints for other processes: `GET /_fake/calls`, `POST /_fake/fail`, `POST /_fake/chaos`, `POST /_fake/message`,
 `POST /_fake/reset`.
 
 Strict mode (on by default; FIREWATCH_FAKE_SLACK_STRICT=0 turns it off) refuses what Slack would: an
@@ -18,8 +19,10 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import random
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
@@ -41,6 +44,7 @@ class Call:
     at: float
     status: int = 200
     response: dict[str, Any] = field(default_factory=dict)
+    answered_at: float | None = None  # when the answer left (later than `at` with `slow` or `hold`)
 
 
 @dataclass
@@ -51,6 +55,27 @@ class Failure:
     retry_after: int = 1
     times: int = 1
     match: dict[str, Any] | None = None  # only when these params match
+
+
+@dataclass
+class Chaos:
+    """A share of all calls fails: half as HTTP 429 with Retry-After, half as HTTP 5xx (the call is not performed)."""
+
+    rate: float
+    retry_after: int = 1
+    seed: int = 0
+    exclude: tuple[str, ...] = ("auth.test", "apps.connections.open")
+    injected: Counter = field(default_factory=lambda: Counter())
+
+    def __post_init__(self) -> None:
+        self._random = random.Random(self.seed)
+
+    def draw(self, method: str) -> Failure | None:
+        if method in self.exclude or self._random.random() >= self.rate:
+            return None
+        status = 429 if self._random.random() < 0.5 else self._random.choice((500, 502, 503))
+        self.injected[status] += 1
+        return Failure(method, status=status, retry_after=self.retry_after)
 
 
 @dataclass
@@ -81,6 +106,7 @@ class FakeSlack:
 
     def __init__(self, strict: bool | None = None) -> None:
         self.strict = strict_by_default() if strict is None else strict
+        self.upload_base = "http://127.0.0.1"  # where upload URLs point; the server sets its own address
         self.lock = threading.RLock()
         self.changed = threading.Condition(self.lock)
         self.reset()
@@ -91,6 +117,9 @@ class FakeSlack:
             self.violations: list[Violation] = []
             self.responses: list[dict[str, Any]] = []  # posts to response_url
             self.failures: list[Failure] = []
+            self.latency: dict[str | None, float] = {}  # method (None: every method) -> seconds added
+            self.holds: dict[str, threading.Event] = {}  # method -> answered only once the event is set
+            self.chaos_mode: Chaos | None = None
             self.channels: dict[str, dict[str, Any]] = {}
             self.users: dict[str, dict[str, Any]] = {}
             self.usergroups: dict[str, list[str]] = {}
@@ -98,6 +127,7 @@ class FakeSlack:
             self._ids = itertools.count(1)
             self._last_ts = 0.0
             self.socket_url: str | None = None
+            self.uploads: dict[str, dict[str, Any]] = {}  # file id -> announced name/length, bytes once posted
             self.add_user(BOT_USER_ID, "firewatch", tz="UTC", is_bot=True)
 
     # -- workspace set-up -------------------------------------------------------------------------------------
@@ -126,6 +156,25 @@ class FakeSlack:
         """Make the next `times` calls of `method` fail."""
         with self.lock:
             self.failures.append(Failure(method, error, status, retry_after, times, match))
+
+    def chaos(self, rate: float, *, retry_after: int = 1, seed: int = 0,
+              exclude: tuple[str, ...] = ("auth.test", "apps.connections.open")) -> Chaos | None:
+        """From now on fail `rate` of all Web API calls (0 turns it off); returns the knob, which counts what it
+        injected by status."""
+        with self.lock:
+            self.chaos_mode = Chaos(rate, retry_after, seed, tuple(exclude)) if rate > 0 else None
+            return self.chaos_mode
+
+    def slow(self, method: str | None = None, seconds: float = 0.3) -> None:
+        """Answer every call of `method` (every method when None) `seconds` late, as a slow Slack would. The call
+        is recorded (its `seq`) when it arrives, so call order stays the order Firewatch made them in."""
+        with self.lock:
+            self.latency[method] = seconds
+
+    def hold(self, method: str) -> threading.Event:
+        """Keep every call of `method` unanswered until the returned event is set (a Slack stuck on it)."""
+        with self.lock:
+            return self.holds.setdefault(method, threading.Event())
 
     # -- observation ---------------------------------------------------------------------------------------------
     def calls_to(self, method: str) -> list[Call]:
@@ -165,7 +214,15 @@ class FakeSlack:
             status, body, headers = self._dispatch(method, params, token)
             call.status, call.response = status, body
             self.changed.notify_all()
-            return status, body, headers
+            delay = self.latency.get(method, self.latency.get(None, 0.0))
+            held = self.holds.get(method)
+        # Outside the lock: other calls go on meanwhile, as they would in Slack.
+        if delay:
+            time.sleep(delay)
+        if held is not None:
+            held.wait(60)
+        call.answered_at = time.time()
+        return status, body, headers
 
     def _dispatch(self, method: str, params: dict[str, Any], token: str | None):
         failure = self._take_failure(method, params)
@@ -210,6 +267,8 @@ class FakeSlack:
                 continue
             f.times -= 1
             return f
+        if self.chaos_mode is not None:
+            return self.chaos_mode.draw(method)
         return None
 
     def _ts(self) -> str:
@@ -415,6 +474,56 @@ class FakeSlack:
         return {"ok": True}
 
 
+    # -- files: Slack's current upload (files.getUploadURLExternal, POST the bytes, files.completeUploadExternal) --
+    def m_files_getUploadURLExternal(self, p):
+        filename = str(p.get("filename") or "")
+        try:
+            length = int(p.get("length"))
+        except (TypeError, ValueError):
+            raise _SlackError("invalid_arguments") from None
+        if not filename or length <= 0:
+            raise _SlackError("invalid_arguments")
+        file_id = f"F{next(self._ids):09d}"
+        self.uploads[file_id] = {"id": file_id, "name": filename, "length": length, "alt_txt": p.get("alt_txt"),
+                                 "data": None, "title": None, "channels": []}
+        return {"ok": True, "upload_url": f"{self.upload_base}/upload/v1/{file_id}", "file_id": file_id}
+
+    def receive_upload(self, file_id: str, data: bytes) -> bool:
+        """The POST to an upload URL: accepted once, and only with as many bytes as were announced."""
+        with self.lock:
+            f = self.uploads.get(file_id)
+            if f is None or f["data"] is not None or len(data) != f["length"]:
+                return False
+            f["data"] = data
+            self.changed.notify_all()
+            return True
+
+    def m_files_completeUploadExternal(self, p):
+        files = p.get("files")
+        if isinstance(files, str):
+            try:
+                files = json.loads(files)
+            except ValueError:
+                raise _SlackError("invalid_arguments") from None
+        if not isinstance(files, list) or not files or not all(isinstance(f, dict) and f.get("id") for f in files):
+            raise _SlackError("invalid_arguments")
+        if any(self.uploads.get(f["id"], {}).get("data") is None for f in files):
+            raise _SlackError("file_not_found")  # never announced, or its bytes never arrived
+        channel = self._need_channel(p, "channel_id") if p.get("channel_id") else None
+        if channel is not None and BOT_USER_ID not in channel["members"]:
+            raise _SlackError("not_in_channel")
+        shown = []
+        for f in files:
+            up = self.uploads[f["id"]]
+            up["title"] = f.get("title") or up["name"]
+            if channel is not None:
+                up["channels"].append(channel["id"])
+            shown.append({"id": up["id"], "name": up["name"], "title": up["title"], "size": up["length"]})
+        if channel is not None:
+            channel["messages"].append({"type": "message", "user": BOT_USER_ID, "ts": self._ts(), "files": shown,
+                                        "text": str(p.get("initial_comment") or "")})
+        return {"ok": True, "files": shown}
+
 class _SlackError(Exception):
     def __init__(self, code: str):
         super().__init__(code)
@@ -480,9 +589,23 @@ class _Handler(BaseHTTPRequestHandler):
                 fake.changed.notify_all()
             self._send(200, {"ok": True})
             return
+        if path.startswith("/upload/v1/"):
+            ok = fake.receive_upload(path.rsplit("/", 1)[-1], raw)
+            data = f"OK - {len(raw)}".encode() if ok else b"upload refused"
+            self.send_response(200 if ok else 400)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            return
         if path == "/_fake/fail":
             body = json.loads(raw or b"{}")
             fake.fail(body.pop("method"), **body)
+            self._send(200, {"ok": True})
+            return
+        if path == "/_fake/chaos":
+            body = json.loads(raw or b"{}")
+            fake.chaos(float(body.pop("rate")), **body)
             self._send(200, {"ok": True})
             return
         if path == "/_fake/message":
@@ -516,6 +639,7 @@ class FakeSlackServer(ThreadingHTTPServer):
     def __init__(self, host: str = "127.0.0.1", port: int = 0, fake: FakeSlack | None = None):
         super().__init__((host, port), _Handler)
         self.fake = fake or FakeSlack()
+        self.fake.upload_base = self.base_url
         self._thread: threading.Thread | None = None
 
     @property

@@ -24,6 +24,9 @@ class FollowupsConfig(BaseModel):
     jira_email_env: str = "JIRA_EMAIL"
     jira_token_env: str = "JIRA_API_TOKEN"
     jira_issue_type: str = "Task"
+    # Webhook secrets: GitHub signs `issues` deliveries with it (HMAC-SHA256); Jira's URL carries it as `?token=`.
+    github_webhook_secret_env: str = "GITHUB_WEBHOOK_SECRET"
+    jira_webhook_secret_env: str = "JIRA_WEBHOOK_SECRET"
     # How often open tracker issues are checked upstream (closed there -> done here).
     sync_every: str = "5m"
     # Overdue after this long, per severity (`{sev1: 7d}`).
@@ -126,7 +129,7 @@ def cross_check(config) -> list[str]:
 
 def secret_env_names(config) -> list[str]:
     f = config.followups
-    return [f.github_token_env, f.jira_token_env]
+    return [f.github_token_env, f.jira_token_env, f.github_webhook_secret_env, f.jira_webhook_secret_env]
 
 
 def adf_description(text: str, incident_label: str, incident_url: str, owner: str | None) -> dict:

@@ -56,14 +56,17 @@ def overdue_text(item_id: int, label: str, severity: str, text: str, age: str, s
 
 def catchup_blocks(*, label: str, title: str, severity: str, status: str, declared_at: datetime,
                    roles: dict[str, str], updates: list[tuple[datetime, str]], questions: list[str],
-                   open_followups: int) -> list[dict]:
-    """The ephemeral "catch me up" summary, from the timeline alone."""
+                   open_followups: int, drafted=None) -> list[dict]:
+    """The ephemeral "catch me up" summary: the model's cited draft (`bot.followups.catchup.Drafted`) when there
+    is one, else the latest updates and questions from the timeline."""
     role_text = " · ".join(f"{role}: <@{user}>" if user else f"{role}: _unassigned_" for role, user in roles.items())
     blocks = [
         {"type": "header", "text": {"type": "plain_text", "text": f"Catch-up: {label}"[:150]}},
         _section(f"*{neutralize_mentions(title)}*\n{severity.upper()} · *{status}* · declared {slack_date(declared_at)}"),
         _section(f"*Roles* {role_text}"),
     ]
+    if drafted is not None:
+        return blocks + _drafted_blocks(drafted, open_followups)
     if updates:
         lines = [f"• {slack_date(at, '{time}')} {neutralize_mentions(text)}" for at, text in updates]
         blocks.append(_section("*Latest*\n" + "\n".join(lines)))
@@ -73,6 +76,23 @@ def catchup_blocks(*, label: str, title: str, severity: str, status: str, declar
         blocks.append(_section("*Open questions*\n" + "\n".join(f"• {neutralize_mentions(q)}" for q in questions)))
     blocks.append(_context(f"{open_followups} open follow-up(s) · from the timeline only; "
                            "`/incident timeline` shows everything"))
+    return blocks
+
+
+def _cited(line) -> str:
+    """A drafted claim with the times of the timeline entries it cites (already neutralised)."""
+    times = ", ".join(slack_date(at, "{time}") for at in line.cited_at)
+    return f"• {line.text} _(timeline {times})_"
+
+
+def _drafted_blocks(drafted, open_followups: int) -> list[dict]:
+    blocks = [_section("*What happened*\n" + "\n".join(_cited(line) for line in drafted.summary))]
+    if drafted.questions:
+        blocks.append(_section("*Open questions*\n" + "\n".join(_cited(line) for line in drafted.questions)))
+    dropped = f" · {drafted.dropped} uncited claim(s) left out" if drafted.dropped else ""
+    blocks.append(_context(f"{open_followups} open follow-up(s) · drafted by {neutralize_mentions(drafted.model)} "
+                           f"from the timeline, each line cites its entries{dropped}; `/incident timeline` shows "
+                           "everything"))
     return blocks
 
 

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import logging
-import re
 from datetime import datetime
 
+from bot.catalog.domain import ServiceConfig, declared_service, services_in_title
 from bot.context import AppContext
 from bot.core.durations import format_duration, parse_duration
 from bot.core.metrics import JOBS
 from bot.core.slack_errors import slack_error_code
-from bot.followups import messages, store, trackers
+from bot.followups import catchup, messages, store, trackers
 from bot.followups.domain import (Tracker, age_text, choose_tracker, followup_overdue, issue_title, sla_for,
                                   update_overdue)
-from bot.incidents import service as incident_flows, store as incidents, visibility
+from bot.incidents import service as incident_service, store as incidents, visibility
+from bot.followups.webhooks import UpstreamChange
 from bot.incidents.domain import ROLES
 from bot.incidents.messages import incident_label
 from storage.models import Incident
@@ -24,14 +25,24 @@ UPDATE_KINDS = ("update", "status", "severity", "role", "resolved", "declared", 
 QUESTION_KINDS = ("note", "message")
 
 
+def incident_services(ctx: AppContext, session, incident: Incident) -> list[ServiceConfig]:
+    """The catalog services of an incident: named at declare (`checkout: ...`), then its alerts' service labels,
+    then services whose name appears in the title; each once."""
+    names = [n for n in [declared_service(incident.title, ctx.config.services)] if n]
+    names += store.alert_services(session, incident) + services_in_title(incident.title, ctx.config.services)
+    found: list[ServiceConfig] = []
+    for name in names:
+        svc = ctx.config.service(name)
+        if svc is not None and svc not in found:
+            found.append(svc)
+    return found
+
+
 def incident_tracker(ctx: AppContext, session, incident: Incident) -> Tracker | None:
-    """The tracker of the incident's service: from its alerts' service labels, else a catalog service named in
-    the title, else `followups.default_tracker`."""
-    names = store.alert_services(session, incident)
-    names += [s.name for s in ctx.config.services
-              if re.search(rf"(?<![\w-]){re.escape(s.name)}(?![\w-])", incident.title, re.IGNORECASE)]
-    trackers_found = [svc.tracker for n in names if (svc := ctx.config.service(n)) is not None]
-    return choose_tracker(trackers_found, ctx.config.followups.default_tracker)
+    """The tracker of the incident's first service that has one (see `incident_services`), else
+    `followups.default_tracker`."""
+    found = [svc.tracker for svc in incident_services(ctx, session, incident)]
+    return choose_tracker(found, ctx.config.followups.default_tracker)
 
 
 def _incident_url(ctx: AppContext, incident: Incident) -> str:
@@ -42,21 +53,21 @@ def followup_command(ctx: AppContext, incident: Incident, cmd, user: str, respon
     """Record a follow-up and open its GitHub/Jira issue when the incident's service has a tracker.
 
     `/incident followup [kind] <text> [@owner]`; the channel message links the issue or says why there is none."""
-    owner = cmd.args.get("owner")
+    incident_service.add_followup(ctx, incident, cmd, user, respond,
+                                  describe=lambda inc, item: _with_issue(ctx, inc, item, user))
+
+
+def _with_issue(ctx: AppContext, inc: Incident, item, user: str) -> str:
+    """Open the follow-up's tracker issue (never for a private incident); the channel line says where it is."""
     with ctx.session() as s:
-        inc = incidents.get(s, incident.id)
-        item = incidents.add_followup(s, inc, str(cmd.args["text"]), owner=owner, actor=user,
-                                      kind=str(cmd.args.get("kind") or "prevent"))
-        event = incidents.latest_event(s, inc, "followup")
         tracker = incident_tracker(ctx, s, inc)
-        item_id, kind, text, event_id = item.id, item.kind, item.text, event.id if event else None
     url, problem = None, None
     if tracker is not None and inc.private:
         problem = messages.PRIVATE
     elif tracker is not None:
-        url, problem = _open_issue(ctx, inc, tracker, item_id, text, owner, user)
-    line = messages.followup_posted_text(item_id, kind, owner, text, url, tracker.label if tracker else None, problem)
-    incident_flows.post_in_channel(ctx, inc, line, timeline_event_id=event_id)
+        url, problem = _open_issue(ctx, inc, tracker, item.id, item.text, item.owner_id, user)
+    return messages.followup_posted_text(item.id, item.kind, item.owner_id, item.text, url,
+                                         tracker.label if tracker else None, problem)
 
 
 def _open_issue(ctx, incident, tracker: Tracker, item_id: int, text: str, owner: str | None, user: str):
@@ -129,13 +140,15 @@ def remind_overdue(ctx: AppContext, now: datetime | None = None) -> list[int]:
 
 
 def overdue_followups(ctx: AppContext, now: datetime | None = None) -> list[dict]:
-    """Open follow-ups past their SLA, for the weekly digest: `{id, incident, text, owner, age, url}`, oldest first.
+    """Open follow-ups past their SLA, for the weekly digest (`bot.rotations.digest`) and `firewatch followups
+    overdue`: `{id, incident, severity, sla, text, owner, age, url}`, oldest first.
     Private incidents are left out (the digest goes to a shared channel)."""
     now = now or utcnow()
     sla = ctx.config.followups.sla
     with ctx.session() as s:
         rows = store.open_followups_everywhere(s)
-    return [{"id": item.id, "incident": incident_label(inc, ctx.prefix), "text": item.text, "owner": item.owner_id,
+    return [{"id": item.id, "incident": incident_label(inc, ctx.prefix), "severity": inc.severity,
+             "sla": sla.get(inc.severity), "text": item.text, "owner": item.owner_id,
              "age": age_text(item.created_at, now), "url": issue.url if issue else None}
             for item, inc, issue, _ in rows
             if not inc.private and followup_overdue(item.created_at, None, sla_for(sla, inc.severity), now)]
@@ -152,30 +165,58 @@ def sync_issues(ctx: AppContext) -> int:
         except trackers.TrackerError as exc:
             log.warning("follow-up issue %s %s#%s not synced: %s", kind, project, key, exc)
             continue
-        with ctx.session() as s:
-            item = store.mark_synced(s, issue_id, closed=is_closed)
-            incident = incidents.get(s, item.incident_id) if item else None
-        if item is not None:
+        if _apply(ctx, issue_id, closed=is_closed, via="periodic check"):
             closed += 1
-            incident_flows.post_in_channel(ctx, incident, f":white_check_mark: Follow-up #{item.id} is done "
-                                           f"(its issue was closed upstream).")
     return closed
 
 
-def catchup_command(ctx: AppContext, incident: Incident, cmd, user: str, respond) -> None:
-    """what happened so far: status, roles, latest updates and open questions, from the timeline (only to you).
+def _apply(ctx: AppContext, issue_id: int, *, closed: bool, via: str) -> bool:
+    """Mark the follow-up done/open as upstream says, and tell its channel when that changed it."""
+    with ctx.session() as s:
+        item = store.mark_upstream(s, issue_id, closed=closed, via=via)
+        incident = incidents.get(s, item.incident_id) if item else None
+    if item is None:
+        return False
+    text = (f":white_check_mark: Follow-up #{item.id} is done (its issue was closed upstream)." if closed else
+            f":arrows_counterclockwise: Follow-up #{item.id} is open again (its issue was reopened upstream).")
+    incident_service.post_in_channel(ctx, incident, text)
+    return True
 
-    `/incident catchup`."""
+
+def apply_webhook(ctx: AppContext, change: UpstreamChange) -> str:
+    """Apply a verified tracker webhook: "applied", "unchanged" (already in that state), "duplicate" (a redelivery)
+    or "ignored" (no follow-up has this issue)."""
+    with ctx.session() as s:
+        issue = store.issue_by_key(s, change.tracker, change.project, change.key)
+        if issue is None:
+            return "ignored"
+        issue_id = issue.id
+        if change.delivery_id and not store.first_delivery(s, change.delivery_id, change.tracker):
+            return "duplicate"
+    return "applied" if _apply(ctx, issue_id, closed=change.closed, via=f"{change.tracker} webhook") else "unchanged"
+
+
+def catchup_command(ctx: AppContext, incident: Incident, cmd, user: str, respond) -> None:
+    """what happened so far: status, roles, latest updates and open questions (only to you).
+
+    `/incident catchup`. Drafted by the LLM when one is configured (cited, checked), else from the timeline."""
     with ctx.session() as s:
         inc = incidents.get(s, incident.id)
         held = incidents.roles(s, inc)
         updates = [(e.at, e.text) for e in store.recent_events(s, inc, UPDATE_KINDS, 6)]
         questions = [e.text for e in store.recent_events(s, inc, QUESTION_KINDS, 20) if "?" in e.text][-3:]
         open_count = len(store.open_followups(s, inc))
+        entries = [catchup.Entry(e.at, e.kind, e.text, e.actor_id) for e in incidents.timeline(s, inc)]
     label = incident_label(inc, ctx.prefix)
+    drafted = None
+    # A private incident's timeline stays in Slack: never sent to a model.
+    if ctx.services.llm is not None and not inc.private:
+        drafted = catchup.draft(ctx.services.llm, entries, catchup.facts_text(label, inc.title, inc.severity,
+                                                                               inc.status))
     blocks = messages.catchup_blocks(label=label, title=inc.title, severity=inc.severity, status=inc.status,
                                      declared_at=inc.created_at, roles={r: held.get(r) for r in ROLES},
-                                     updates=updates, questions=questions, open_followups=open_count)
+                                     updates=updates, questions=questions, open_followups=open_count,
+                                     drafted=drafted)
     respond(response_type="ephemeral", text=f"Catch-up: {label} — {inc.status}", blocks=blocks)
 
 
@@ -229,7 +270,7 @@ def post_update(ctx: AppContext, incident_id: int, user: str, text: str) -> None
     with ctx.session() as s:
         inc = incidents.get(s, incident_id)
         event = incidents.add_timeline(s, inc, "update", text.strip(), actor=user)
-    incident_flows.broadcast_update(ctx, inc, user, text.strip(), timeline_event_id=event.id)
+    incident_service.broadcast_update(ctx, inc, user, text.strip(), timeline_event_id=event.id)
 
 
 def run_job(name: str, func, ctx: AppContext) -> None:

@@ -7,8 +7,9 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from bot.incidents import store as incidents
-from storage.models import AlertRecord, FollowUp, Incident, TimelineEvent
-from storage.tables_followups import FollowUpIssue, FollowUpReminder, UpdateNudge
+from storage.models import AlertRecord, FollowUp, Incident, PostmortemRecord, TimelineEvent
+from storage.tables_followups import (FollowUpIssue, FollowUpReminder, IncidentBookmark, UpdateNudge,
+                                     WebhookDelivery)
 from storage.types import utcnow
 
 SERVICE_LABELS = ("service", "app", "application", "job")
@@ -50,25 +51,6 @@ def issues_to_sync(session: Session) -> list[FollowUpIssue]:
     return list(session.exec(select(FollowUpIssue).where(FollowUpIssue.state == "open").order_by(col(FollowUpIssue.id))))
 
 
-def mark_synced(session: Session, issue_id: int, *, closed: bool, now: datetime | None = None) -> FollowUp | None:
-    """Record a sync; when closed upstream, the follow-up is done here (timeline + audit). Returns it if it closed."""
-    issue = session.get(FollowUpIssue, issue_id)
-    issue.synced_at = now or utcnow()
-    session.add(issue)
-    if not closed or issue.state == "closed":
-        return None
-    issue.state = "closed"
-    item = session.get(FollowUp, issue.follow_up_id)
-    item.done = True
-    session.add(item)
-    incident = session.get(Incident, item.incident_id)
-    incidents.add_timeline(session, incident, "followup_done", f"Follow-up #{item.id} closed upstream ({issue.url})",
-                           actor=None)
-    incidents.audit(session, actor=None, entity="follow_up", entity_id=item.id, action="done",
-                    before={"done": False}, after={"done": True, "source": issue.url})
-    return item
-
-
 def last_update_at(session: Session, incident: Incident) -> datetime:
     """When the incident last had an update (or was declared)."""
     event = incidents.latest_event(session, incident, "update")
@@ -108,3 +90,59 @@ def record_reminder(session: Session, follow_up_id: int, at: datetime) -> None:
     row = session.get(FollowUpReminder, follow_up_id) or FollowUpReminder(follow_up_id=follow_up_id, reminded_at=at)
     row.reminded_at = at
     session.add(row)
+
+
+def issue_by_key(session: Session, tracker: str, project: str, key: str) -> FollowUpIssue | None:
+    """The follow-up issue a webhook names (GitHub repos compare case-insensitively, as GitHub does)."""
+    rows = session.exec(select(FollowUpIssue).where(FollowUpIssue.tracker == tracker, FollowUpIssue.key == key))
+    return next((i for i in rows if i.project.lower() == project.lower()), None)
+
+
+def first_delivery(session: Session, delivery_id: str, source: str) -> bool:
+    """Record a webhook delivery; False when it was already applied (a redelivery)."""
+    if session.get(WebhookDelivery, delivery_id) is not None:
+        return False
+    session.add(WebhookDelivery(delivery_id=delivery_id, source=source))
+    session.flush()
+    return True
+
+
+def mark_upstream(session: Session, issue_id: int, *, closed: bool, via: str) -> FollowUp | None:
+    """Apply an upstream close/reopen to the follow-up (timeline + audit). Returns it when its state changed."""
+    issue = session.get(FollowUpIssue, issue_id)
+    issue.synced_at = utcnow()
+    session.add(issue)
+    state = "closed" if closed else "open"
+    if issue.state == state:
+        return None
+    issue.state = state
+    item = session.get(FollowUp, issue.follow_up_id)
+    before = item.done
+    item.done = closed
+    session.add(item)
+    incident = session.get(Incident, item.incident_id)
+    kind, verb = ("followup_done", "closed") if closed else ("followup_reopened", "reopened")
+    incidents.add_timeline(session, incident, kind, f"Follow-up #{item.id} {verb} upstream ({issue.url}, {via})",
+                           actor=None)
+    incidents.audit(session, actor=None, entity="follow_up", entity_id=item.id, action="done" if closed else "reopen",
+                    before={"done": before}, after={"done": closed, "source": issue.url, "via": via})
+    return item
+
+
+def bookmarked(session: Session, incident_id: int) -> set[tuple[str, str]]:
+    rows = session.exec(select(IncidentBookmark).where(IncidentBookmark.incident_id == incident_id))
+    return {(b.kind, b.link) for b in rows}
+
+
+def record_bookmark(session: Session, incident_id: int, kind: str, link: str, bookmark_id: str | None) -> None:
+    session.add(IncidentBookmark(incident_id=incident_id, kind=kind, link=link, bookmark_id=bookmark_id))
+
+
+def published_postmortems_without_bookmark(session: Session) -> list[tuple[Incident, PostmortemRecord]]:
+    """Published postmortems whose incident channel has no postmortem bookmark yet."""
+    done = select(IncidentBookmark.incident_id).where(IncidentBookmark.kind == "postmortem")
+    rows = session.exec(select(Incident, PostmortemRecord).join(PostmortemRecord,
+                                                                PostmortemRecord.incident_id == Incident.id)
+                        .where(col(PostmortemRecord.published_at).is_not(None), col(Incident.channel_id).is_not(None),
+                               col(Incident.id).not_in(done)))
+    return list(rows)

@@ -4,6 +4,7 @@ mean "the database is down" rather than "the code is wrong"."""
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Callable
 
 from sqlalchemy import exc as sa_exc
@@ -45,15 +46,25 @@ class DatabaseProbe:
     """Pings the database at most once at a time: a database that hangs costs one stuck thread and `timeout`
     seconds per caller, never one thread per request or a reply slower than Slack's 3 seconds."""
 
-    def __init__(self, engine: Callable[[], Engine], *, timeout: float = 1.5):
+    def __init__(self, engine: Callable[[], Engine], *, timeout: float = 1.5, fresh_seconds: float = 0.5):
         self._engine = engine
         self._timeout = timeout
+        # A ping that succeeded this recently answers for the next callers: under load one ping per request doubles
+        # the database round trips of a command. A database lost inside that window still fails the request's own
+        # query, which every caller turns into the same "try again" reply or 503.
+        self._fresh_seconds = fresh_seconds
+        self._ok_at = float("-inf")
         self._inflight: asyncio.Future | None = None
 
     async def reachable(self) -> bool:
+        if time.monotonic() - self._ok_at < self._fresh_seconds:
+            return True
         if self._inflight is None or self._inflight.done():
             self._inflight = asyncio.ensure_future(run_in_threadpool(ping, self._engine()))
         try:
-            return bool(await asyncio.wait_for(asyncio.shield(self._inflight), self._timeout))
+            ok = bool(await asyncio.wait_for(asyncio.shield(self._inflight), self._timeout))
         except asyncio.TimeoutError:
             return False
+        if ok:
+            self._ok_at = time.monotonic()
+        return ok

@@ -36,8 +36,10 @@ def metrics_lines(incident: Incident) -> list[str]:
     ]
 
 
-def summary_blocks(incident: Incident, roles: dict[str, str], prefix: str) -> list[dict[str, Any]]:
-    """The pinned summary in the incident channel, updated in place on every change."""
+def summary_blocks(incident: Incident, roles: dict[str, str], prefix: str, *,
+                   recurred_from: int | None = None) -> list[dict[str, Any]]:
+    """The pinned summary in the incident channel, updated in place on every change. `recurred_from`: the number
+    of the resolved incident whose alert group fired again and opened this one."""
     role_text = " · ".join(f"{r}: <@{roles[r]}>" for r in ROLES if r in roles) or "no roles assigned yet"
     fields = [
         {"type": "mrkdwn", "text": f"*Severity*\n{incident.severity.upper()}"},
@@ -51,6 +53,10 @@ def summary_blocks(incident: Incident, roles: dict[str, str], prefix: str) -> li
         {"type": "section", "fields": fields},
         {"type": "section", "text": {"type": "mrkdwn", "text": f"*Roles*\n{role_text}"}},
     ]
+    if recurred_from is not None:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": (
+            f":repeat: *Recurred*: incident {prefix.upper()}-{recurred_from} "
+            "(the same alert group fired again after that incident was resolved)")}})
     if incident.description:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "*Description*\n" + _safe(incident.description)}})
     if incident.status == "resolved":

@@ -8,6 +8,7 @@ start-up sweep finishes: never a channel without a record, never a record silent
 from __future__ import annotations
 
 import logging
+from typing import Any, Callable
 from slack_sdk.errors import SlackApiError
 
 from bot.context import AppContext
@@ -518,7 +519,10 @@ def show_timeline(ctx: AppContext, incident: Incident, cmd: Command, user: str, 
     respond(response_type="ephemeral", text="*Timeline*\n" + timeline_text(ctx, incident))
 
 
-def add_followup(ctx: AppContext, incident: Incident, cmd: Command, user: str, respond) -> None:
+def add_followup(ctx: AppContext, incident: Incident, cmd: Command, user: str, respond, *,
+                 describe: Callable[[Incident, Any], str] | None = None) -> None:
+    """Record a follow-up and say so in the channel. `describe(incident, item)` lets a feature (follow-up trackers)
+    do its part after the record is stored and return the channel line instead of the plain one."""
     owner = cmd.args.get("owner")
     with ctx.session() as s:
         inc = store.get(s, incident.id)
@@ -526,8 +530,9 @@ def add_followup(ctx: AppContext, incident: Incident, cmd: Command, user: str, r
                                   kind=str(cmd.args.get("kind") or "prevent"))
         event = store.latest_event(s, inc, "followup")
     owner_text = f" for <@{owner}>" if owner else ""
-    post_in_channel(ctx, inc, f":clipboard: Follow-up #{item.id} ({item.kind}){owner_text}: {neutralize_mentions(item.text)}",
-                    timeline_event_id=event.id if event else None)
+    line = (describe(inc, item) if describe is not None
+            else f":clipboard: Follow-up #{item.id} ({item.kind}){owner_text}: {neutralize_mentions(item.text)}")
+    post_in_channel(ctx, inc, line, timeline_event_id=event.id if event else None)
 
 
 def resolve_incident(ctx: AppContext, incident: Incident, cmd: Command, user: str, respond) -> None:

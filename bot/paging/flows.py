@@ -531,7 +531,7 @@ def acknowledge(ctx: AppContext, page_id: int, user: str) -> tuple[bool, str]:
             row.acknowledged_at = utcnow()
             _record_step_done(row)
             s.add(row)
-            _acknowledge_incident(s, row)
+            acknowledge_incident(s, row)
         content = _content_from_dict(row.content, row.title)
         policy = policy_named(ctx, row.policy)
         if result.changed and policy is not None:
@@ -611,17 +611,19 @@ def refresh_content(ctx: AppContext, page_id: int, content: PageContent) -> bool
     return True
 
 
-def _acknowledge_incident(session, row: PageRecord) -> None:
+def acknowledge_incident(session, row: PageRecord) -> None:
+    """The page's incident is acknowledged with it (once: the first acknowledgement counts)."""
     if row.incident_id is None:
         return
-    from bot.incidents import store as incident_service
+    from bot.incidents import store as incident_store
 
-    incident = incident_service.get(session, row.incident_id)
+    incident = incident_store.get(session, row.incident_id)
     if incident is not None and incident.acknowledged_at is None:
         incident.acknowledged_at = utcnow()
         session.add(incident)
-        incident_service.add_timeline(session, incident, "page", f"Page {row.id} acknowledged by <@{row.acknowledged_by}>",
-                                      actor=row.acknowledged_by)
+        incident_store.add_timeline(session, incident, "page",
+                                    f"Page {row.id} acknowledged by <@{row.acknowledged_by}>",
+                                    actor=row.acknowledged_by)
 
 
 # -- Slack helpers ------------------------------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """Alert intake: Alertmanager and Grafana webhooks → stored alerts → pages, incidents and resolutions.
 
 Every alert is stored first (its `dedup_key` unique), so a re-sent firing alert is a no-op and a crash between
-storing and paging is finished by the start-up sweep (`process_pending`). Processing is serialised within the
-process so that two deliveries of one group cannot open two incidents.
+storing and paging is finished by the start-up sweep (`process_pending`). Each alert group is processed on its
+own lane, in order (two deliveries of one group cannot open two pages or two incidents), and groups in parallel;
+within a group the page's DM goes first and the incident's channel set-up after it.
 """
 
 from __future__ import annotations
@@ -11,7 +12,10 @@ import hmac
 import logging
 import os
 import threading
-from typing import Any
+import time
+from collections import deque
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
@@ -26,7 +30,6 @@ from storage.models import AlertGroupIncident, AlertRecord, PageRecord
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
-_processing = threading.Lock()
 
 
 def check_token(ctx: AppContext, authorization: str | None) -> str | None:
@@ -93,30 +96,123 @@ def _rebuild(row: AlertRecord) -> tuple[Alert, str]:
     return group.alerts[0], payload.get("group_title") or group.alerts[0].title
 
 
+# -- processing: one lane per alert group ------------------------------------------------------------------------
+# A group's batches run in order on its own thread (its "lane"), so a slow incident set-up of one group never
+# holds up another group's page. Claims are per database (tests run several apps in one process).
+_lanes = threading.Condition()
+_in_flight: set[tuple[int, int]] = set()  # (engine, alert row id) claimed by a lane of this process
+_queued: dict[tuple[int, str | None], deque] = {}  # (engine, group) -> its batches still to run; a lane per key
+_lane_slots = threading.BoundedSemaphore(64)  # at most this many groups are worked on at once
+
+
+# Pages go before incident set-ups: while any group's page is being sent in this process, an incident set-up
+# about to start waits (at most INCIDENT_YIELD_SECONDS), so in a storm the CPU, the database and Slack serve the
+# DMs first. A priority only: nothing is skipped.
+_pages_now = threading.Condition()
+_pages_in_progress = 0
+INCIDENT_YIELD_SECONDS = 5.0
+
+
+@contextmanager
+def _sending_page() -> Iterator[None]:
+    global _pages_in_progress
+    with _pages_now:
+        _pages_in_progress += 1
+    try:
+        yield
+    finally:
+        with _pages_now:
+            _pages_in_progress -= 1
+            _pages_now.notify_all()
+
+
+def _let_pages_go_first() -> None:
+    deadline = time.monotonic() + INCIDENT_YIELD_SECONDS
+    with _pages_now:
+        while _pages_in_progress and (left := deadline - time.monotonic()) > 0:
+            _pages_now.wait(left)
+
+
+class _Tally:
+    """Alerts processed for one `process_pending` call (its batches may run on several lanes)."""
+
+    def __init__(self) -> None:
+        self.done = 0
+
+
 def process_pending(ctx: AppContext) -> int:
-    """Page, open incidents and resolve for every stored alert not processed yet, one alert group at a time (see
-    `group_batches`). Returns how many alerts were processed."""
-    done = 0
-    with _processing:
-        with ctx.session() as s:
-            pending = list(s.exec(select(AlertRecord).where(AlertRecord.processed_at.is_(None))
-                                  .order_by(col(AlertRecord.id))))
-        unrouted: list[AlertRecord] = []
-        for batch in group_batches(pending):
-            try:
-                unrouted += _process_batch(ctx, batch)
-            except Exception:  # noqa: BLE001 - one bad group must not block the others; retried at start-up
-                log.exception("alerts %s could not be processed; they stay pending", [r.id for r in batch])
-                continue
-            with ctx.session() as s:
-                for row in batch:
-                    fresh = s.get(AlertRecord, row.id)
-                    fresh.processed_at = utcnow()
-                    s.add(fresh)
-            done += len(batch)
-        if unrouted:
-            _report_unrouted(ctx, unrouted)
-    return done
+    """Page, open incidents and resolve for every stored alert not processed yet: each alert group on its own
+    lane, its batches (see `group_batches`) in order. Waits until every alert pending at the call is processed
+    or given up on (it stays pending: the sweep retries it). Returns how many alerts this call processed."""
+    with ctx.session() as s:
+        pending = list(s.exec(select(AlertRecord).where(AlertRecord.processed_at.is_(None))
+                              .order_by(col(AlertRecord.id))))
+    engine, tally = id(ctx.engine), _Tally()
+    with _lanes:
+        mine = [r for r in pending if (engine, r.id) not in _in_flight]
+        _in_flight.update((engine, r.id) for r in mine)
+        new_lanes = []
+        for batch in group_batches(mine):
+            key = (engine, batch[0].group_identity)
+            if key not in _queued:
+                _queued[key] = deque()
+                new_lanes.append(key)
+            _queued[key].append((batch, tally))
+    for key in new_lanes:
+        _start_lane(ctx, key)
+    waiting = {(engine, r.id) for r in pending}
+    with _lanes:
+        while waiting & _in_flight:
+            _lanes.wait()
+    return tally.done
+
+
+def _start_lane(ctx: AppContext, key: tuple[int, str | None]) -> None:
+    try:
+        ctx.background.start("alert-group", _run_lane, ctx, key,
+                             failure="alert group processing failed; its alerts stay pending")
+    except RuntimeError:  # the app is stopping: the alerts stay pending for the next start
+        with _lanes:
+            for batch, _tally in _queued.pop(key, ()):
+                _in_flight.difference_update((key[0], r.id) for r in batch)
+            _lanes.notify_all()
+
+
+def _run_lane(ctx: AppContext, key: tuple[int, str | None]) -> None:
+    """Run a group's queued batches in arrival order until none is left."""
+    while True:
+        with _lanes:
+            queued = _queued[key]
+            if not queued:
+                del _queued[key]
+                _lanes.notify_all()
+                return
+            batch, tally = queued.popleft()
+        try:
+            with _lane_slots:
+                tally.done += _process_and_mark(ctx, batch)
+        finally:
+            with _lanes:
+                _in_flight.difference_update((key[0], r.id) for r in batch)
+                _lanes.notify_all()
+
+
+def _process_and_mark(ctx: AppContext, batch: list[AlertRecord]) -> int:
+    """Process one batch, then mark its alerts processed (only then: a crash before leaves them pending, and the
+    next run finds the group's page and finishes what is missing). Returns how many were processed."""
+    try:
+        unrouted = _process_batch(ctx, batch)
+    except Exception:  # noqa: BLE001 - one bad group must not block the others; retried by the sweep
+        log.exception("alerts %s could not be processed; they stay pending", [r.id for r in batch])
+        return 0
+    with ctx.session() as s:
+        for row in batch:
+            fresh = s.get(AlertRecord, row.id)
+            fresh.processed_at = utcnow()
+            s.add(fresh)
+    if unrouted:
+        _report_unrouted(ctx, unrouted)
+    return len(batch)
 
 
 def group_batches(rows: list[AlertRecord]) -> list[list[AlertRecord]]:
@@ -135,7 +231,8 @@ def group_batches(rows: list[AlertRecord]) -> list[list[AlertRecord]]:
 
 
 def _process_batch(ctx: AppContext, rows: list[AlertRecord]) -> list[AlertRecord]:
-    """Page (or join the group's open page) for one batch; returns the alerts that matched no route."""
+    """Page (or join the group's open page) for one batch, then give the page its incident if routed so; returns
+    the alerts that matched no route."""
     if rows[0].status == "resolved":
         _resolve(ctx, rows)
         return []
@@ -150,28 +247,54 @@ def _process_batch(ctx: AppContext, rows: list[AlertRecord]) -> list[AlertRecord
     with ctx.session() as s:
         page = store.open_page_for_group(s, group)
         page_id = page.id if page is not None else None
-    if page_id is not None:
-        _join_page(ctx, page_id, [r[0] for r in routed])
-    else:
-        _open_group_page(ctx, group, routed)
+    with _sending_page():
+        if page_id is not None:
+            _join_page(ctx, page_id, [r[0] for r in routed])
+        else:
+            page_id = _open_group_page(ctx, group, routed)
+    if routed[0][2].open_incident:
+        # After the DM: the incident's channel set-up (6 Slack calls, rate-limited ones among them) never delays
+        # the page. A page left without its incident by a crash gets it when its alerts are processed again.
+        _attach_incident(ctx, page_id, routed)
     return [r[0] for r in unrouted]
 
 
-def _open_group_page(ctx: AppContext, group: str, routed: list) -> None:
-    """The group's first firing alerts: one page carrying all of them (and the group's incident, if routed so)."""
+def _open_group_page(ctx: AppContext, group: str, routed: list) -> int:
+    """The group's first firing alerts: one page carrying all of them, its first DM sent at once. Returns its id."""
     row, alert, route, group_title = routed[0]
     severity = severity_for(alert, route) or ctx.config.incidents.default_severity
-    incident_id = _incident_for_group(ctx, row, group_title, severity) if route.open_incident else None
     content = PageContent.from_alerts([r[1] for r in routed], severity)
     page_id = flows.create_page(ctx, policy_name=route.policy, content=content, requester=None, source=alert.source,
-                                channel_id=None, incident_id=incident_id, alert_key=group)
+                                channel_id=None, incident_id=None, alert_key=group)
     with ctx.session() as s:
         for member in routed:
             fresh = s.get(AlertRecord, member[0].id)
-            fresh.route_policy, fresh.page_id, fresh.incident_id = route.policy, page_id, incident_id
+            fresh.route_policy, fresh.page_id = route.policy, page_id
             s.add(fresh)
-    if incident_id is not None:
-        _invite_paged(ctx, incident_id, page_id)
+    return page_id
+
+
+def _attach_incident(ctx: AppContext, page_id: int, routed: list) -> None:
+    """Give an open group page without an incident the group's incident (open, reopened or new), link it to the
+    page and its alerts, and invite the people the page reached."""
+    with ctx.session() as s:
+        page = s.get(PageRecord, page_id)
+        if page is None or page.incident_id is not None or page.state == "resolved":
+            return
+        severity = page.severity or ctx.config.incidents.default_severity
+    row, _alert, _route, group_title = routed[0]
+    _let_pages_go_first()
+    incident_id = _incident_for_group(ctx, row, group_title, severity)
+    with ctx.session() as s:
+        page = store.lock_page(s, page_id)
+        page.incident_id = incident_id
+        s.add(page)
+        for alert_row in s.exec(select(AlertRecord).where(AlertRecord.page_id == page_id)):
+            alert_row.incident_id = incident_id
+            s.add(alert_row)
+        if page.state == "acknowledged":  # acknowledged while the incident was being set up
+            flows.acknowledge_incident(s, page)
+    _invite_paged(ctx, incident_id, page_id)
 
 
 def _join_page(ctx: AppContext, page_id: int, rows: list[AlertRecord]) -> None:
@@ -211,10 +334,8 @@ def _refresh_group_page(ctx: AppContext, page_id: int) -> list[AlertRecord]:
 def _incident_for_group(ctx: AppContext, row: AlertRecord, title: str, severity: str) -> int:
     """The group's open incident; else, when its last incident is resolved, that one reopened (within
     `webhooks.reopen_within`) or a new incident linked to it as "recurred"; else a new incident."""
-    from bot.incidents import service as incident_flows
     from bot.incidents import store as incident_store
 
-    previous = None
     with ctx.session() as s:
         link = s.get(AlertGroupIncident, row.group_identity)
         incident = incident_store.get(s, link.incident_id) if link is not None else None
@@ -232,15 +353,33 @@ def _incident_for_group(ctx: AppContext, row: AlertRecord, title: str, severity:
             flows._safe_call(ctx.slack.chat_postMessage, channel=reopened[1],
                              text=f":rotating_light: Reopened: the alert group fired again ({row.name}).")
         return reopened[0]
+    return _declare_for_group(ctx, row, title, severity, previous)
+
+
+def _declare_for_group(ctx: AppContext, row: AlertRecord, title: str, severity: str,
+                       previous: tuple[int, int, str] | None) -> int:
+    """A new incident for the group: its record and the group's link (with the "recurred" row) in one
+    transaction, so a crash can never leave the group with two incidents; then its Slack set-up (a step that
+    fails is finished by the incidents' repair sweep)."""
+    from bot.incidents import service as incident_flows
+    from bot.incidents import store as incident_store
+    from bot.incidents.domain import shorten_title
+
     description = _describe(row)
     if previous is not None:
         description = f"Recurred: incident {previous[1]} ({previous[2]}) fired again.\n{description}"
-    incident, _problems = incident_flows.declare(ctx, title=f"[alert] {title}"[:150], severity=severity,
-                                                 reporter_id=None, description=description, source="alert")
+    full = f"[alert] {title}"
+    short = shorten_title(full)
+    if short != " ".join(full.split()):  # as `declare` does: the whole title stays, first in the description
+        description = f"{full.strip()}\n\n{description}"
     with ctx.session() as s:
+        incident = incident_store.declare(s, title=short, severity=severity, reporter_id=None,
+                                          description=description, source="alert")
         store.link_group_incident(s, row.group_identity, incident.id, previous[0] if previous else None)
-    incident_flows.run_hooks(ctx, "after_declare", incident.id)
-    return incident.id
+        incident_id = incident.id
+    incident_flows.ensure_slack_setup(ctx, incident_id)
+    incident_flows.run_hooks(ctx, "after_declare", incident_id)
+    return incident_id
 
 
 def _may_reopen(ctx: AppContext, incident) -> bool:

@@ -20,8 +20,7 @@ USAGE = (
     "• `/incident postmortem`: draft (or refresh) the blameless postmortem from the incident record and lint it; "
     "with an LLM configured, the model drafts the narrative sections (marked as draft text, to review)\n"
     "• `/incident postmortem publish`: refresh the facts and publish the draft (the model is not asked again) to the "
-    "postmortems repository\n"
-    "From a shell: `firewatch postmortem render <number>` prints the draft, `firewatch postmortem publish <number>` publishes it."
+    "postmortems repository, where everyone can read it"
 )
 
 
@@ -47,8 +46,7 @@ def findings_text(findings: Sequence[Finding], limit: int = FINDINGS_SHOWN) -> s
             hint += f" Try: “{f.rewrite}”." if f.rewrite else " Try removing it."
         lines.append(f"• line {f.line}: “{_safe(f.phrase, 80)}” ({_safe(f.rule, 40)}): {_safe(hint, 240)}")
     if len(findings) > limit:
-        lines.append(f"…and {len(findings) - limit} more (`firewatch postmortem render <number> | "
-                     "firewatch postmortem lint -` lists them all).")
+        lines.append(f"…and {len(findings) - limit} more (fix these and run `/incident postmortem` again to see the rest).")
     return truncate("\n".join(lines), MAX_TEXT)
 
 
@@ -87,7 +85,7 @@ def draft_text(label: str, *, number: int, updated: bool, timeline_count: int, a
     text = (
         f":memo: Blameless postmortem for *{label}* {verb}{who} from the incident record; {findings_summary(findings)}.\n"
         f"Sections: {section_list}. {narrative}\n"
-        f"Read it with `firewatch postmortem render {number}`. {next_step}"
+        f"{next_step}"
     )
     return truncate(text, MAX_TEXT)
 

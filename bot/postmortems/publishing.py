@@ -320,26 +320,11 @@ class _Publisher:
         return self.git.out("rev-parse", "HEAD", cwd=self.workdir)
 
 
-def publish(
-    config: PostmortemsConfig,
-    facts: PostmortemFacts,
-    markdown: str,
-    workdir: str | Path | None = None,
-    *,
-    http_client: httpx.Client | None = None,
-    environ: Mapping[str, str] | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-) -> PublishResult:
-    """Commit `markdown` for the incident to `config.repo` on `postmortem/<prefix>-<number>` and push it.
-
-    `workdir` (or `config.workdir`) is a cached clone reused between calls; without one a temporary clone is used.
-    In pull-request mode, also opens or updates the GitHub pull request (`http_client` for tests/proxies).
-    `environ` replaces os.environ for the token lookup and the git environment. The draft is linted first; with
-    `block_on_lint` findings raise LintBlocked. Raises PublishError (never loses or alters `markdown`).
-    """
+def _preflight(config: PostmortemsConfig, facts: PostmortemFacts, markdown: str,
+               env_source: Mapping[str, str]) -> tuple[list[Finding], str | None, str]:
+    """Lint, token and document path, checked before any git work: (findings, token, path); raises PublishError."""
     if not config.repo:
         raise PublishError("postmortems.repo is not configured; set it to a git URL or a local path")
-    env_source = os.environ if environ is None else environ
     findings = lint(markdown, extra_rules=config.extra_rules)
     if config.block_on_lint and findings:
         raise LintBlocked(
@@ -358,15 +343,33 @@ def publish(
         path = document_path(config, facts)
     except ValueError as exc:
         raise PublishError(str(exc), findings=findings) from None
-    branch = facts.branch_name
+    return findings, token, path
 
-    git = _Git(
-        git_environment(env_source, _auth_config(config, token)),
-        config.author_name,
-        config.author_email,
-        secrets=[token or ""],
-    )
-    chosen = workdir if workdir is not None else config.workdir
+
+def _commit_and_push(publisher: _Publisher, path: str, branch: str, markdown: str,
+                     facts: PostmortemFacts) -> tuple[bool, bool, bool]:
+    """Commit and push, re-applying the change on a branch that moved meanwhile: (changed, pushed, on_remote)."""
+    changed = pushed = on_remote = False
+    for attempt in range(1, PUSH_ATTEMPTS + 1):
+        changed, on_remote = publisher.commit(path, branch, markdown, facts)
+        if not changed:
+            break
+        if publisher.push(branch) == "ok":
+            pushed = on_remote = True
+            break
+        if attempt == PUSH_ATTEMPTS:
+            raise PublishError(
+                f"pushing {branch} was rejected {PUSH_ATTEMPTS} times (the branch keeps moving); try again"
+            )
+        # Someone pushed to the branch meanwhile: fetch and re-apply our change on their tip.
+        publisher.fetch()
+    return changed, pushed, on_remote
+
+
+def _publish_in_workdir(config: PostmortemsConfig, git: _Git, chosen: str | Path | None, sleep: Callable[[float], None],
+                        path: str, branch: str, markdown: str, facts: PostmortemFacts,
+                        findings: list[Finding]) -> tuple[str, bool, bool, bool]:
+    """Clone or fetch, commit, push, in the cached workdir (locked) or a temporary one: (sha, changed, pushed, on_remote)."""
     with contextlib.ExitStack() as stack:
         if chosen is None:
             wd = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="firewatch-postmortem-"))) / "repo"
@@ -376,46 +379,69 @@ def publish(
         publisher = _Publisher(config, git, wd, sleep)
         try:
             publisher.prepare()
-            changed = pushed = False
-            on_remote = False
-            for attempt in range(1, PUSH_ATTEMPTS + 1):
-                changed, on_remote = publisher.commit(path, branch, markdown, facts)
-                if not changed:
-                    break
-                if publisher.push(branch) == "ok":
-                    pushed = on_remote = True
-                    break
-                if attempt == PUSH_ATTEMPTS:
-                    raise PublishError(
-                        f"pushing {branch} was rejected {PUSH_ATTEMPTS} times (the branch keeps moving); try again"
-                    )
-                # Someone pushed to the branch meanwhile: fetch and re-apply our change on their tip.
-                publisher.fetch()
-            sha = publisher.head()
+            changed, pushed, on_remote = _commit_and_push(publisher, path, branch, markdown, facts)
+            return publisher.head(), changed, pushed, on_remote
         except PublishError as exc:
             exc.findings = exc.findings or findings
             raise
         except _GitError as exc:  # a local git step failed (disk full, corrupt clone...)
-            raise PublishError(_describe(exc, git.redact(config.repo), "publishing to"), findings=findings) from None
+            raise PublishError(_describe(exc, git.redact(config.repo or ""), "publishing to"), findings=findings) from None
 
+
+def _open_pull_request(config: PostmortemsConfig, facts: PostmortemFacts, result: PublishResult, token: str,
+                       git: _Git, http_client: httpx.Client | None, sleep: Callable[[float], None]) -> None:
+    """Open or update the GitHub pull request for the pushed branch; sets `result.pr_url`."""
+    findings = result.findings
+    title = f"Postmortem for {facts.incident_id}: {' '.join(facts.title.split())}"
+    body = (
+        f"Postmortem draft for **{facts.incident_id}** ({facts.severity}), published by Firewatch.\n\n"
+        f"File: `{result.path}`\n\n"
+        + (f"Blameless-language linter: {len(findings)} finding(s) to review.\n" if findings else
+           "Blameless-language linter: no findings.\n")
+    )
+    try:
+        pull = GitHubPulls(config.github, token, http_client, sleep=sleep).ensure(
+            branch=result.branch, base=config.branch, title=title, body=body
+        )
+    except GitHubError as exc:
+        raise PublishError(
+            f"the postmortem was pushed to {result.branch}, but opening the pull request failed: {git.redact(str(exc))}",
+            findings=findings,
+            partial=result,
+        ) from None
+    result.pr_url = pull.get("html_url")
+
+
+def publish(
+    config: PostmortemsConfig,
+    facts: PostmortemFacts,
+    markdown: str,
+    workdir: str | Path | None = None,
+    *,
+    http_client: httpx.Client | None = None,
+    environ: Mapping[str, str] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> PublishResult:
+    """Commit `markdown` for the incident to `config.repo` on `postmortem/<prefix>-<number>` and push it.
+
+    `workdir` (or `config.workdir`) is a cached clone reused between calls; without one a temporary clone is used.
+    In pull-request mode, also opens or updates the GitHub pull request (`http_client` for tests/proxies).
+    `environ` replaces os.environ for the token lookup and the git environment. The draft is linted first; with
+    `block_on_lint` findings raise LintBlocked. Raises PublishError (never loses or alters `markdown`).
+    """
+    env_source = os.environ if environ is None else environ
+    findings, token, path = _preflight(config, facts, markdown, env_source)
+    branch = facts.branch_name
+    git = _Git(
+        git_environment(env_source, _auth_config(config, token)),
+        config.author_name,
+        config.author_email,
+        secrets=[token or ""],
+    )
+    chosen = workdir if workdir is not None else config.workdir
+    sha, changed, pushed, on_remote = _publish_in_workdir(config, git, chosen, sleep, path, branch, markdown, facts,
+                                                          findings)
     result = PublishResult(path=path, branch=branch, commit_sha=sha, pr_url=None, pushed=pushed, changed=changed, findings=findings)
     if config.mode == "pull-request" and on_remote and token:
-        title = f"Postmortem for {facts.incident_id}: {' '.join(facts.title.split())}"
-        body = (
-            f"Postmortem draft for **{facts.incident_id}** ({facts.severity}), published by Firewatch.\n\n"
-            f"File: `{path}`\n\n"
-            + (f"Blameless-language linter: {len(findings)} finding(s) to review.\n" if findings else
-               "Blameless-language linter: no findings.\n")
-        )
-        try:
-            pull = GitHubPulls(config.github, token, http_client, sleep=sleep).ensure(
-                branch=branch, base=config.branch, title=title, body=body
-            )
-        except GitHubError as exc:
-            raise PublishError(
-                f"the postmortem was pushed to {branch}, but opening the pull request failed: {git.redact(str(exc))}",
-                findings=findings,
-                partial=result,
-            ) from None
-        result.pr_url = pull.get("html_url")
+        _open_pull_request(config, facts, result, token, git, http_client, sleep)
     return result

@@ -11,9 +11,7 @@ cannot be asked (no token, an error), the id itself is used.
 
 from __future__ import annotations
 
-import html
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,8 +20,8 @@ from sqlmodel import Session, col, select
 
 from bot.context import AppContext
 from bot.core.durations import format_duration
-from bot.core.mentions import CHANNEL_MENTION, USER_MENTION
-from bot.incidents import store as service
+from bot.core.mrkdwn import to_plain_text
+from bot.incidents import store as incident_store
 from bot.incidents.domain import ROLES, compute_metrics, first_link
 from bot.postmortems.domain.facts import FOLLOW_UP_TYPES, FollowUp, PostmortemFacts, TimelineEntry, as_utc
 from storage.models import AlertRecord, Incident, TimelineEvent
@@ -32,10 +30,6 @@ from storage.tables_followups import FollowUpIssue
 
 log = logging.getLogger(__name__)
 
-_SPECIAL = re.compile(r"<!(channel|here|everyone)(?:\|[^>]*)?>")
-_SUBTEAM = re.compile(r"<!subteam\^[A-Z0-9]+(?:\|([^>]*))?>")
-_LINK = re.compile(r"<((?:https?|mailto):[^|>\s]+)(?:\|([^>]*))?>")
-_DATE = re.compile(r"<!date\^\d+\^[^|>]*\|([^>]*)>")
 SERVICE_LABELS = ("service", "app", "application", "job")
 
 
@@ -77,15 +71,9 @@ def names_for(ctx: AppContext) -> NameResolver:
     return NameResolver(ctx.slack if slack_available(ctx) else None)
 
 
-def plain_text(text: str, names: Callable[[str], str | None]) -> str:
-    """Slack mrkdwn -> plain text for the document: mentions become `@Name`, links `label (url)`, entities decoded."""
-    text = USER_MENTION.sub(lambda m: "@" + (names(m.group(1)) or m.group(1)), text)
-    text = CHANNEL_MENTION.sub(lambda m: "#" + (m.group(2) or m.group(1)), text)
-    text = _SPECIAL.sub(lambda m: "@" + m.group(1), text)
-    text = _SUBTEAM.sub(lambda m: m.group(1) or "@group", text)
-    text = _DATE.sub(lambda m: m.group(1), text)
-    text = _LINK.sub(lambda m: f"{m.group(2)} ({m.group(1)})" if m.group(2) and m.group(2) != m.group(1) else m.group(1), text)
-    return html.unescape(text)
+def plain_text(text: str | None, names: Callable[[str], str | None]) -> str:
+    """Slack mrkdwn -> plain text for the document (`bot.core.mrkdwn`): mentions become `@Name`, links `label (url)`."""
+    return to_plain_text(text, names)
 
 
 def _alerts(session: Session, incident: Incident) -> list[AlertRecord]:
@@ -133,8 +121,8 @@ def _issue_links(session: Session, items: list[FollowUpRow]) -> dict[int, str]:
 
 
 def read_rows(session: Session, incident: Incident) -> IncidentRows:
-    items = service.followups(session, incident)
-    return IncidentRows(incident=incident, events=service.timeline(session, incident), roles=service.roles(session, incident),
+    items = incident_store.followups(session, incident)
+    return IncidentRows(incident=incident, events=incident_store.timeline(session, incident), roles=incident_store.roles(session, incident),
                         items=items, alerts=_alerts(session, incident), issue_links=_issue_links(session, items))
 
 
@@ -203,7 +191,7 @@ def build_facts(rows: IncidentRows, *, prefix: str, names: Callable[[str | None]
 def load_incident_facts(ctx: AppContext, incident_id: int, names: NameResolver | None = None) -> PostmortemFacts:
     """Facts for the incident with primary key `incident_id`; LookupError when there is none."""
     with ctx.session() as s:
-        incident = service.get(s, incident_id)
+        incident = incident_store.get(s, incident_id)
         if incident is None:
             raise LookupError(f"no incident with id {incident_id}")
         rows = read_rows(s, incident)
@@ -213,7 +201,7 @@ def load_incident_facts(ctx: AppContext, incident_id: int, names: NameResolver |
 def load_facts_by_number(ctx: AppContext, number: int) -> PostmortemFacts:
     """Facts for incident `number` (what `firewatch postmortem render NUMBER` asks for); LookupError when unknown."""
     with ctx.session() as s:
-        incident = service.get_by_number(s, number)
+        incident = incident_store.get_by_number(s, number)
         if incident is None:
             raise LookupError(f"no incident number {number} in the database")
         rows = read_rows(s, incident)

@@ -203,8 +203,31 @@ def _handoff(ctx: AppContext, name: str, boundary: datetime, now: datetime) -> H
 def _send(ctx: AppContext, cfg: RotationConfig, result: HandoffResult) -> None:
     name, boundary = cfg.name, result.boundary
     stints = [stint(ctx, name, r, boundary) for r in roles_of(cfg)]
-    window_start = previous_boundary(ctx, name, boundary)
     leaving = [u for u in dict.fromkeys(result.outgoing.values()) if u]
+    incidents, pages, notes = _gather(ctx, name, previous_boundary(ctx, name, boundary), boundary, leaving)
+    fairness = None
+    try:
+        fairness = fairness_report(service.schedule(ctx, name, boundary, horizon_end(cfg, boundary)))
+    except Exception:  # noqa: BLE001 - a fairness line is not worth a missing handoff
+        log.exception("fairness snapshot for %s failed", name)
+    content = messages.HandoffContent(rotation=name, boundary=boundary, outgoing=result.outgoing, stints=stints,
+                                      incidents=visibility.public_only(incidents), pages=pages, notes=notes,
+                                      fairness=fairness, prefix=ctx.prefix)
+    _post_channel(ctx, cfg, content, result)
+    _post_dms(ctx, content, incidents, result)
+    if result.sent and notes:
+        with ctx.session() as s:
+            for n in notes:
+                row = s.get(OncallNote, n.id)
+                row.delivered_at = utcnow()
+                s.add(row)
+        result.notes = len(notes)
+    if result.sent:
+        sync_usergroup(ctx, cfg, [u for u in result.incoming.values() if u])
+
+
+def _gather(ctx: AppContext, name: str, window_start: datetime, boundary: datetime, leaving: list[str]):
+    """Open incidents, pages the outgoing people received during their stint (once per page), undelivered notes."""
     with ctx.session() as s:
         incidents = list(s.exec(select(Incident).where(Incident.status != "resolved").order_by(col(Incident.number))))
         pages = []
@@ -219,26 +242,26 @@ def _send(ctx: AppContext, cfg: RotationConfig, result: HandoffResult) -> None:
                     pages.append((note, page))
         notes = list(s.exec(select(OncallNote).where(OncallNote.rotation == name, col(OncallNote.delivered_at).is_(None))
                             .order_by(col(OncallNote.created_at))))
-    fairness = None
+    return incidents, pages, notes
+
+
+def _post_channel(ctx: AppContext, cfg: RotationConfig, content, result: HandoffResult) -> None:
+    """The rotation's channel is an audience of many: `content` holds public incidents only."""
+    if not cfg.channel:
+        return
     try:
-        fairness = fairness_report(service.schedule(ctx, name, boundary, horizon_end(cfg, boundary)))
-    except Exception:  # noqa: BLE001 - a fairness line is not worth a missing handoff
-        log.exception("fairness snapshot for %s failed", name)
-    # The rotation's channel is an audience of many: private incidents never appear there. Each DM lists the
-    # private incidents its recipient is a member of (asked of Slack once per channel).
+        resp = ctx.slack.chat_postMessage(channel=cfg.channel, text=messages.handoff_text(content),
+                                          blocks=messages.handoff_blocks(content))
+        result.channel_ts = resp["ts"]
+        result.sent = True
+    except Exception as exc:  # noqa: BLE001
+        result.problems.append(f"channel: {exc}")
+        log.warning("handoff of %s: channel post failed: %s", cfg.name, exc)
+
+
+def _post_dms(ctx: AppContext, content, incidents: list[Incident], result: HandoffResult) -> None:
+    """Each DM lists the private incidents its recipient is a member of (asked of Slack once per channel)."""
     viewers_by_channel: dict[str, set[str]] = {}
-    content = messages.HandoffContent(rotation=name, boundary=boundary, outgoing=result.outgoing, stints=stints,
-                                      incidents=visibility.public_only(incidents), pages=pages, notes=notes,
-                                      fairness=fairness, prefix=ctx.prefix)
-    if cfg.channel:
-        try:
-            resp = ctx.slack.chat_postMessage(channel=cfg.channel, text=messages.handoff_text(content),
-                                              blocks=messages.handoff_blocks(content))
-            result.channel_ts = resp["ts"]
-            result.sent = True
-        except Exception as exc:  # noqa: BLE001
-            result.problems.append(f"channel: {exc}")
-            log.warning("handoff of %s: channel post failed: %s", name, exc)
     people = [u for u in dict.fromkeys([*result.outgoing.values(), *result.incoming.values()]) if u]
     for user in people:
         personal = dataclasses.replace(content, incidents=_visible(ctx, incidents, user, viewers_by_channel))
@@ -251,16 +274,7 @@ def _send(ctx: AppContext, cfg: RotationConfig, result: HandoffResult) -> None:
             result.sent = True
         except Exception as exc:  # noqa: BLE001
             result.problems.append(f"DM {user}: {exc}")
-            log.warning("handoff of %s: DM to %s failed: %s", name, user, exc)
-    if result.sent and notes:
-        with ctx.session() as s:
-            for n in notes:
-                row = s.get(OncallNote, n.id)
-                row.delivered_at = utcnow()
-                s.add(row)
-        result.notes = len(notes)
-    if result.sent:
-        sync_usergroup(ctx, cfg, [u for u in result.incoming.values() if u])
+            log.warning("handoff of %s: DM to %s failed: %s", content.rotation, user, exc)
 
 
 def _visible(ctx: AppContext, incidents: list[Incident], user: str, members: dict[str, set[str]]) -> list[Incident]:

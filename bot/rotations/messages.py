@@ -221,3 +221,31 @@ def handoff_blocks(c: HandoffContent, intro: str | None = None) -> list[dict[str
     if c.fairness is not None:
         blocks.append(context(fairness_line(c.fairness)))
     return blocks
+
+
+# -- weekly digest ---------------------------------------------------------------------------------------------
+
+def digest_lines(health, overdue: Sequence[dict]) -> list[str]:
+    """The weekly digest: each person's week (shifts, nights, weekends, burden vs share) and overdue follow-ups.
+
+    `overdue` comes from `bot.followups.service.overdue_followups` (private incidents already left out)."""
+    lines = [f":bar_chart: *{safe(health.rotation, 100)}* on-call week, {safe(health.period, 40)}"]
+    for p in health.people:
+        lines.append(f"• {who(p.user)}: {p.shifts} shift{'s' if p.shifts != 1 else ''}"
+                     + (f" + {p.secondary_shifts} secondary" if p.secondary_shifts else "")
+                     + f", {p.night_hours:.1f} h night, {p.weekend_hours:.1f} h weekend, longest streak "
+                     f"{p.longest_streak_days} d; burden {p.burden:.2f} vs fair share {p.share:.2f} "
+                     f"({signed(p.burden - p.share)})")
+    if not overdue:
+        lines.append(":white_check_mark: No follow-ups are overdue.")
+        return lines
+    lines.append(f":hourglass: *{len(overdue)} overdue follow-up{'s' if len(overdue) != 1 else ''}*")
+    for item in overdue:
+        text = safe(item["text"], 200)
+        link = f" <{item['url']}|issue>" if item.get("url") else ""
+        lines.append(f"• {safe(item['incident'], 60)}: {text} — {who(item.get('owner'))}, open {item['age']}{link}")
+    return lines
+
+
+def digest_blocks(lines: Sequence[str]) -> list[dict[str, Any]]:
+    return sections(lines)

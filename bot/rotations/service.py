@@ -97,7 +97,8 @@ def _publish(ctx: AppContext, name: str, now: datetime, until: datetime | None) 
         if rows and max(r.end for r in rows) >= limit:
             return 0
         window_start = min((f.start for f in frozen), default=now)
-        result = plan_window(rotation, window_start, limit, history=history, frozen=frozen, extra_burden=burden)
+        result = plan_window(rotation, window_start, limit, history=history, frozen=frozen, extra_burden=burden,
+                             previous=store.communicated_plan(s, name))
         existing = {(r.role, r.start) for r in rows}
         added = 0
         for shift in result.shifts:
@@ -115,9 +116,10 @@ def schedule(ctx: AppContext, name: str, start: datetime, end: datetime, now: da
     with ctx.session() as s:
         rotation = effective_rotation(s, rotation_config(ctx, name))
         _rows, history, frozen, burden, overrides = _inputs(s, rotation, now)
+        previous = store.communicated_plan(s, name)
     window_start = min([start, *[f.start for f in frozen]])
     result = plan_window(rotation, window_start, max(end, start + timedelta(hours=1)), history=history, frozen=frozen,
-                         extra_burden=burden, overrides=overrides)
+                         extra_burden=burden, overrides=overrides, previous=previous)
     result.shifts = [sh for sh in result.shifts if sh.end > start and sh.start < end]
     return result
 
@@ -345,7 +347,9 @@ def explain_at(ctx: AppContext, name: str, at: datetime, now: datetime | None = 
     with ctx.session() as s:
         rotation = effective_rotation(s, rotation_config(ctx, name))
         _rows, history, frozen, burden, overrides = _inputs(s, rotation, now)
-    return explain(rotation, at, history=history, frozen=frozen, overrides=overrides, extra_burden=burden)
+        previous = store.communicated_plan(s, name)
+    return explain(rotation, at, history=history, frozen=frozen, overrides=overrides, extra_burden=burden,
+                   previous=previous)
 
 
 def stored_inputs(database_url: str, rotation: RotationConfig, now: datetime | None = None) -> tuple[RotationConfig, dict]:
@@ -358,7 +362,9 @@ def stored_inputs(database_url: str, rotation: RotationConfig, now: datetime | N
         with session_scope(engine) as s:
             effective = effective_rotation(s, rotation)
             _rows, history, frozen, burden, overrides = _inputs(s, effective, now or utcnow())
-        return effective, {"history": history, "frozen": frozen, "extra_burden": burden, "overrides": overrides}
+            previous = store.communicated_plan(s, rotation.name)
+        return effective, {"history": history, "frozen": frozen, "extra_burden": burden, "overrides": overrides,
+                           "previous": previous}
     finally:
         engine.dispose()
 

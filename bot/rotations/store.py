@@ -6,7 +6,8 @@ from typing import Mapping
 
 from sqlmodel import Session, select
 
-from bot.rotations.domain.ical import EventRevision
+from bot.rotations.domain.ical import EventRevision, communicated
+from bot.rotations.domain.models import Shift
 from storage.tables_rotations import IcalEventRevisionRecord
 
 
@@ -14,6 +15,11 @@ def ical_revisions(session: Session, rotation: str) -> dict[str, EventRevision]:
     """Every stored revision of the rotation's feed events, by UID."""
     rows = session.exec(select(IcalEventRevisionRecord).where(IcalEventRevisionRecord.rotation == rotation))
     return {r.uid: EventRevision(r.fingerprint, r.sequence, r.modified_at) for r in rows}
+
+
+def communicated_plan(session: Session, rotation: str) -> list[Shift]:
+    """The tentative (beyond-the-horizon) shifts the iCal feed last showed: the plan re-planning should keep."""
+    return communicated(ical_revisions(session, rotation), rotation)
 
 
 def save_ical_revisions(session: Session, rotation: str, revisions: Mapping[str, EventRevision],

@@ -59,8 +59,24 @@ def build_app(ctx: AppContext, *, extra_registrations=()) -> App:
         new_correlation_id()
         return next()
 
+    once_per_event = once_per_event_for(ctx)
+
+    @app.error
+    def on_error(error, body, request, respond, client):
+        report_error(ctx, error, body, request, respond, client)
+
+    register_all(app, ctx, once_per_event)
+    # Tests add their own probe listeners here.
+    for register in extra_registrations:
+        register(app, ctx, once_per_event)
+    return app
+
+
+def once_per_event_for(ctx: AppContext):
+    """A listener middleware: Events API retries repeat `event_id`; handle each delivery once, even when two arrive
+    together."""
+
     def once_per_event(body, next):
-        """Events API retries repeat `event_id`; handle each delivery once, even when two arrive together."""
         event_id = body.get("event_id")
         if event_id:
             with ctx.session() as s:
@@ -70,42 +86,43 @@ def build_app(ctx: AppContext, *, extra_registrations=()) -> App:
                 return BoltResponse(status=200, body="")
         return next()
 
-    @app.error
-    def on_error(error, body, request, respond, client):
-        # A fresh reference each time: listener threads are pooled, so a context's id may belong to an older request.
-        cid = new_correlation_id()
-        if not is_verified(request):
-            # Nothing in an unverified request is acted on or echoed: no reply, no DM, no response_url.
-            log.warning("error on an unverified Slack request [%s] ignored: %s", cid, error.__class__.__name__)
-            return
-        if is_database_unavailable(error):
-            log.warning("database unreachable handling Slack request [%s]: %s", cid, error.__class__.__name__)
-            text = f":warning: {DATABASE_UNAVAILABLE_TEXT}"
-        elif isinstance(error, (OverflowError, DataError)):
-            # A number or date the parser let through but storage or date arithmetic cannot hold (>= 2**31,
-            # year 9999 plus a shift): the person's input, not a crash.
-            log.warning("out-of-range value in Slack request [%s]: %s", cid, str(error).splitlines()[0][:200])
-            text = (":warning: A number or date in that request is out of range (numbers below 2147483647, "
-                    "dates before the year 9999).")
-        else:
-            log.error("error handling Slack request [%s]: %s", cid, error, exc_info=error)
-            text = (f":warning: Sorry, something went wrong (ref `{cid}`). Try again, or ask an admin to look up "
-                    "the reference in the logs.")
-        body = body if isinstance(body, dict) else {}
-        user = (body.get("user") or {}).get("id") if isinstance(body.get("user"), dict) else body.get("user_id")
-        channel = body.get("channel_id")
-        if not channel and isinstance(body.get("channel"), dict):
-            channel = body["channel"].get("id")
-        response_url = body.get("response_url")
-        if not response_url and isinstance(body.get("response_urls"), list) and body["response_urls"]:
-            first = body["response_urls"][0]
-            response_url = first.get("response_url") if isinstance(first, dict) else None
-        # Only Slack's own response_url host; anything else goes through the Web API (ephemeral or DM).
-        usable = isinstance(response_url, str) and is_slack_response_url(response_url, ctx.settings)
-        tell_user(respond=respond if usable else None, client=client, channel=channel, user=user, text=text)
+    return once_per_event
 
-    register_all(app, ctx, once_per_event)
-    # Tests add their own probe listeners here.
-    for register in extra_registrations:
-        register(app, ctx, once_per_event)
-    return app
+
+def report_error(ctx: AppContext, error, body, request, respond, client) -> None:
+    """Bolt's global error handler: log with a fresh reference and tell the person, only on verified requests."""
+    # A fresh reference each time: listener threads are pooled, so a context's id may belong to an older request.
+    cid = new_correlation_id()
+    if not is_verified(request):
+        # Nothing in an unverified request is acted on or echoed: no reply, no DM, no response_url.
+        log.warning("error on an unverified Slack request [%s] ignored: %s", cid, error.__class__.__name__)
+        return
+    text = _error_text(error, cid)
+    body = body if isinstance(body, dict) else {}
+    user = (body.get("user") or {}).get("id") if isinstance(body.get("user"), dict) else body.get("user_id")
+    channel = body.get("channel_id")
+    if not channel and isinstance(body.get("channel"), dict):
+        channel = body["channel"].get("id")
+    response_url = body.get("response_url")
+    if not response_url and isinstance(body.get("response_urls"), list) and body["response_urls"]:
+        first = body["response_urls"][0]
+        response_url = first.get("response_url") if isinstance(first, dict) else None
+    # Only Slack's own response_url host; anything else goes through the Web API (ephemeral or DM).
+    usable = isinstance(response_url, str) and is_slack_response_url(response_url, ctx.settings)
+    tell_user(respond=respond if usable else None, client=client, channel=channel, user=user, text=text)
+
+
+def _error_text(error: Exception, cid: str) -> str:
+    """Log the error at the level it deserves and return what the person is told."""
+    if is_database_unavailable(error):
+        log.warning("database unreachable handling Slack request [%s]: %s", cid, error.__class__.__name__)
+        return f":warning: {DATABASE_UNAVAILABLE_TEXT}"
+    if isinstance(error, (OverflowError, DataError)):
+        # A number or date the parser let through but storage or date arithmetic cannot hold (>= 2**31,
+        # year 9999 plus a shift): the person's input, not a crash.
+        log.warning("out-of-range value in Slack request [%s]: %s", cid, str(error).splitlines()[0][:200])
+        return (":warning: A number or date in that request is out of range (numbers below 2147483647, "
+                "dates before the year 9999).")
+    log.error("error handling Slack request [%s]: %s", cid, error, exc_info=error)
+    return (f":warning: Sorry, something went wrong (ref `{cid}`). Try again, or ask an admin to look up "
+            "the reference in the logs.")

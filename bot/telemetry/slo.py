@@ -5,10 +5,18 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from bot.telemetry.domain.config import PrometheusConfig, SloConfig
-from bot.telemetry.domain.slo import BurnStatus, budget_remaining, burn_status, error_ratio
+from bot.telemetry.domain.slo import (
+    BurnStatus,
+    TargetSuggestion,
+    budget_remaining,
+    burn_status,
+    error_ratio,
+    suggest_objective,
+)
 from bot.telemetry.prometheus import PrometheusClient, PrometheusError
 
 BURN_WINDOWS = ("1h", "5m", "6h", "30m")
@@ -22,9 +30,9 @@ class SloReport:
     error: str | None = None
 
 
-def _counts(prom: PrometheusClient, slo: SloConfig, window: str) -> tuple[float, float]:
+def _counts(prom: PrometheusClient, slo: SloConfig, window: str, at: float | None = None) -> tuple[float, float]:
     def value(expr: str) -> float:
-        rows = prom.query(expr.replace("$window", window))
+        rows = prom.query(expr.replace("$window", window), at)
         return sum(v for _, v in rows)
 
     return value(slo.good), value(slo.total)
@@ -40,8 +48,30 @@ def slo_report(prom: PrometheusClient, slo: SloConfig) -> SloReport:
     return SloReport(slo, budget_remaining(good, total, slo.objective), burn_status(ratios, slo.objective))
 
 
-def report_lines(config: PrometheusConfig, slos: list[SloConfig], *, http_client=None) -> list[str]:
-    """`firewatch slo report` output: one line per SLO."""
+HISTORY_DAYS = 28
+
+
+def target_suggestion(prom: PrometheusClient, slo: SloConfig, *, now: float | None = None) -> TargetSuggestion | None:
+    """A suggested objective from the last 28 days, one `[1d]` evaluation per day; None if it cannot be judged."""
+    end = now if now is not None else time.time()
+    try:
+        daily = [_counts(prom, slo, "1d", end - day * 86400) for day in range(HISTORY_DAYS)]
+    except PrometheusError:
+        return None
+    return suggest_objective(daily)
+
+
+def suggestion_line(slo: SloConfig, s: TargetSuggestion | None) -> str:
+    if s is None:
+        return (f"  {slo.name}: no target suggestion (fewer than 7 days with traffic in the last {HISTORY_DAYS}, "
+                "under 90% achieved, or Prometheus could not answer)")
+    return (f"  {slo.name}: suggested objective {s.objective:.2%} (a suggestion, not applied): achieved "
+            f"{s.achieved:.3%} over the last {HISTORY_DAYS} days, met on {s.days_met} of {s.days} days with traffic")
+
+
+def report_lines(config: PrometheusConfig, slos: list[SloConfig], *, http_client=None,
+                 now: float | None = None) -> list[str]:
+    """`firewatch slo report` output: one line per SLO, then a suggested objective per SLO from 28 days."""
     prom = PrometheusClient(config, http_client=http_client)
     try:
         lines = []
@@ -53,6 +83,7 @@ def report_lines(config: PrometheusConfig, slos: list[SloConfig], *, http_client
                 continue
             rates = " ".join(f"{w} {r.burn.rates[w]:.1f}x" for w in BURN_WINDOWS)
             lines.append(f"{head}: budget left {r.budget_remaining:.1%} · burn {rates} · {r.burn.status}")
-        return lines
+        suggestions = [suggestion_line(slo, target_suggestion(prom, slo, now=now)) for slo in slos]
+        return lines + ["Target suggestions from history:", *suggestions]
     finally:
         prom.close()

@@ -30,3 +30,9 @@ def incident_scope(ctx: AppContext, incident_id: int) -> IncidentScope | None:
         start = start if start.tzinfo else start.replace(tzinfo=timezone.utc)
         return IncidentScope(start, f"{incident.title}\n{incident.description or ''}",
                              [{str(k): str(v) for k, v in (a.labels or {}).items()} for a in alerts])
+
+
+def incident_channel(ctx: AppContext, incident_id: int) -> str | None:
+    with ctx.session() as s:
+        incident = s.get(Incident, incident_id)
+        return incident.channel_id if incident is not None else None

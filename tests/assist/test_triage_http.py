@@ -31,6 +31,7 @@ from tests.assist.conftest import (
     completion,
     declare_with_description,
     dump,
+    join_assist_threads,
     request_texts,
     wait_triage,
 )
@@ -109,14 +110,14 @@ def test_declare_sends_redacted_request_and_hides_unknown_evidence(harness_facto
 def test_garbage_reply_gives_heuristic_and_incident_is_intact(harness_factory, llm_route):
     llm_route.mock(return_value=completion("I am sorry, here is a poem instead of JSON.", usage=None))
     h = harness_factory(CONFIG)
-    channel = h.declare("sev2 Checkout API returning 500s")
+    channel = h.declare("sev3 Checkout API returning 500s")  # the heuristic reads "500s" as sev2: worth posting
     post = wait_triage(h, channel)
 
     assert llm_route.call_count == 2  # the call and exactly one repair attempt
     text = dump(post)
     assert "Heuristic suggestion (LLM unavailable: invalid_json)" in text
     inc = _incident(h)
-    assert (inc.severity, inc.status, inc.channel_id) == ("sev2", "investigating", channel)
+    assert (inc.severity, inc.status, inc.channel_id) == ("sev3", "investigating", channel)
     assert inc.summary_ts and inc.summary_pinned and inc.topic_set and inc.announcement_ts and not inc.setup_error
     pins = [c for c in h.fake.calls_to("pins.add") if c.params["channel"] == channel]
     assert len(pins) == 1
@@ -129,7 +130,7 @@ def test_garbage_reply_gives_heuristic_and_incident_is_intact(harness_factory, l
 def test_llm_server_down_gives_heuristic(harness_factory, llm_route):
     llm_route.mock(return_value=httpx.Response(503, json={"error": {"message": "overloaded"}}))
     h = harness_factory(CONFIG)
-    channel = h.declare("sev2 Checkout API returning 500s")
+    channel = h.declare("sev3 Checkout API returning 500s")
     post = wait_triage(h, channel)
     assert llm_route.call_count == 2  # one retry after a transport failure, then heuristics
     assert "Heuristic suggestion (LLM unavailable: server_error)" in dump(post)
@@ -298,7 +299,7 @@ def _rendered_texts(call) -> list[str]:
 
 def test_triage_command_posts_a_fresh_suggestion(harness_factory):
     h = harness_factory(CONFIG)
-    channel = h.declare("sev2 Search is slow")
+    channel = h.declare("sev3 Search is down")  # "down" reads as sev2: the declare-time suggestion is posted
     wait_triage(h, channel)
     h.command("triage", channel=channel)
     wait_triage(h, channel, count=2)
@@ -309,7 +310,7 @@ def test_triage_command_posts_a_fresh_suggestion(harness_factory):
 
 def test_similar_past_incident_and_recent_change_are_evidence(harness_factory):
     h = harness_factory(CONFIG)
-    first = h.declare("sev2 Checkout API returning 500s after payments deploy")
+    first = h.declare("sev3 Checkout API returning 500s after payments deploy")
     wait_triage(h, first)
     h.command("resolve rolled back payments-api 2.4.0", channel=first)
     h.fake.wait_for(lambda f: _incident_resolved(h))
@@ -333,6 +334,22 @@ def test_similar_past_incident_and_recent_change_are_evidence(harness_factory):
     assert [r["label"] for r in row.payload["evidence"] if r["kind"] == "change"] == ["change payments-api 2.4.1"]
     assert kinds["similar_incident"]["channel_id"] == first
     assert re.search(r"Check whether change E\d+ is related", text)  # heuristic first step from the change
+
+
+def test_declare_that_says_nothing_posts_no_suggestion_but_the_command_does(harness_factory, llm_route):
+    # The model agrees with the declarer and adds no owner, service, step or evidence: nothing to post.
+    llm_route.mock(return_value=completion(triage_reply(affected_services=[], suggested_owner=None, first_steps=[],
+                                                        evidence_ids=[])))
+    h = harness_factory(CONFIG)
+    channel = h.declare("sev2 Checkout API returning 500s")
+    h.fake.wait_for(lambda _f: llm_route.call_count >= 1)  # the declare-time triage ran...
+    join_assist_threads(h)  # ...and finished
+    assert not [c for c in h.fake.calls_to("chat.postMessage")
+                if c.params.get("channel") == channel and "triage for" in dump(c)]
+    with h.ctx.session() as s:
+        assert s.exec(select(SuggestionRecord)).all() == []
+    h.command("triage", channel=channel)  # asked for explicitly: always answered
+    assert "SEV2 (as declared)" in dump(wait_triage(h, channel))
 
 
 def _incident_resolved(h) -> bool:

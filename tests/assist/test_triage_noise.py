@@ -1,4 +1,5 @@
-"""Issue 15: triage never lowers a severity a human chose without independent evidence (`says_something` is the\nrule for posting only useful suggestions; not yet applied at declare)."""
+"""Issue 15: triage never lowers a severity a human chose without independent evidence; `says_something` decides
+whether a declare-time suggestion is posted at all."""
 
 from __future__ import annotations
 
@@ -42,9 +43,11 @@ def test_cited_evidence_may_lower_and_raising_is_kept():
 def test_declare_keeps_the_declared_severity(harness_factory):
     h = harness_factory(CONFIG)
     channel = h.declare("sev1 checkout a bit slow for some users")
+    # At declare the kept suggestion says nothing new, so it is not posted (nor stored); asked for, it is shown.
+    h.command("triage", channel=channel)
     wait_post(h, channel, "triage for")
     join_assist_threads(h)
     with h.ctx.session() as s:
         rows = s.exec(select(SuggestionRecord)).all()
-    assert [(r.payload["trigger"], r.payload["suggestion"]["severity"]) for r in rows] == [("declare", "sev1")]
+    assert [(r.payload["trigger"], r.payload["suggestion"]["severity"]) for r in rows] == [("command", "sev1")]
     assert "kept the declared sev1" in rows[0].payload["suggestion"]["note"]

@@ -170,6 +170,7 @@ def test_overdue_followup_reminds_its_owner_once_per_sla_and_is_flagged(harness_
     assert service.remind_overdue(h.ctx, now=created + timedelta(days=8)) == []
     reminder = _posted(h.fake, "is overdue")
     assert reminder.params["channel"].startswith("D") and "the SEV2 target is 7d" in reminder.params["text"]
-    assert [d["id"] for d in service.overdue_followups(h.ctx, now=created + timedelta(days=8))] == [1]
+    overdue = service.overdue_followups(h.ctx, now=created + timedelta(days=8))
+    assert [(d["id"], d["severity"], d["sla"]) for d in overdue] == [(1, "sev2", "7d")]
     listed = _run(h, "followups", channel, "Open follow-ups")
     assert "overdue" not in json.dumps(listed["blocks"])  # listed now: still within its SLA

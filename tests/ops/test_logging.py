@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import time
 
 import pytest
 from slack_bolt.logger import messages
@@ -104,3 +105,28 @@ def test_pooled_listener_threads_see_their_own_request_id():
         assert pool.submit(current_correlation_id).result() == first
         second = new_correlation_id()
         assert pool.submit(current_correlation_id).result() == second
+
+
+PRIVATE_TITLE = "Acquisition of Zebracorp leaked"
+
+
+@pytest.mark.parametrize("verbose", [False, True], ids=["info", "debug"])
+def test_a_private_incident_title_never_reaches_the_logs(captured, harness_factory, verbose):
+    """Declared privately, with Slack failing some set-up calls (warnings and retries get logged): the title
+    appears in no log line, at INFO or at DEBUG."""
+    stream = captured("json", verbose=verbose)
+    h = harness_factory({"incidents": {"private_by_default": True, "announcements_channel": "C0ANNOUNCE"}})
+    h.fake.add_channel("C0ANNOUNCE", "incidents")
+    h.fake.fail("conversations.setTopic", status=500, times=3)  # beyond the client's 2 retries: logged
+    assert h.command(f"declare sev2 {PRIVATE_TITLE}").status_code == 200
+    deadline = time.monotonic() + 20
+    while "Slack set-up step failed" not in stream.getvalue():  # the failed step is logged, then set-up stops
+        assert time.monotonic() < deadline, stream.getvalue()[-2000:]
+        time.sleep(0.05)
+    [created] = h.fake.calls_to("conversations.create")
+    assert created.response["channel"]["is_private"]
+    assert PRIVATE_TITLE.lower().replace(" ", "-") in created.params["name"]  # Slack has it; the logs must not
+    text = stream.getvalue()
+    assert json_lines(stream), "nothing was logged"
+    assert any(line["level"] == "WARNING" for line in json_lines(stream)), text[-2000:]
+    assert PRIVATE_TITLE not in text and PRIVATE_TITLE.lower().replace(" ", "-") not in text

@@ -7,6 +7,7 @@ import json
 import httpx
 from sqlmodel import select
 
+from bot.paging import intake
 from bot.rotations import service as oncall
 from storage.models import AlertRecord, BurdenRecord, PageRecord
 from tests.paging.conftest import FALLBACK, TOKEN, load, payload
@@ -107,7 +108,7 @@ def test_grafana_webhook_pages_and_can_open_an_incident(paging):
         alert["labels"]["alertname"] = "Fire"
     r = post(h, "/webhooks/grafana", json.dumps(data).encode())
     assert r.status_code == 200
-    h.fake.wait_for(lambda f: f.calls_to("pins.add") and dms(f))
+    intake.process_pending(h.ctx)  # waits for the group's lane (page, then incident) to finish
     create = h.fake.calls_to("conversations.create")
     assert len(create) == 1 and create[0].params["name"].startswith("inc-1-alert")
     assert len(data["alerts"]) > 1

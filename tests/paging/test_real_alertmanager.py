@@ -103,6 +103,7 @@ def test_real_alertmanager_storm_repeat_resolve_and_refire(paging, alertmanager)
     assert httpx.post(f"{am}/api/v2/alerts", json=_alerts(50, start), timeout=5).status_code == 200
     page = _wait(lambda: next((p for p in _pages(h) if "[FIRING:50]" in p.title), None))
     h.fake.wait_for(lambda f: f.calls_to("pins.add") and dms(f))
+    _wait(lambda: _pages(h)[0].incident_id)  # the DM goes first; the incident is linked once it is set up
 
     sent = _notifications_sent(am)
     _wait(lambda: _notifications_sent(am) >= sent + 2)  # two repeat notifications of the same group
@@ -125,7 +126,7 @@ def test_real_alertmanager_storm_repeat_resolve_and_refire(paging, alertmanager)
 
     _resolve_incident(h, incident.id)
     httpx.post(f"{am}/api/v2/alerts", json=_alerts(50, datetime.now(timezone.utc)), timeout=5)
-    second = _wait(lambda: len(_pages(h)) == 2 and _pages(h)[1])
+    second = _wait(lambda: len(_pages(h)) == 2 and _pages(h)[1].incident_id and _pages(h)[1])
     assert second.incident_id not in (None, incident.id)
     with h.ctx.session() as s:
         assert store.recurred_from(s, second.incident_id) == incident.id

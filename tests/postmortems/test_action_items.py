@@ -28,11 +28,11 @@ def test_followup_type_owner_and_link_reach_the_action_items(harness):
 def test_private_incidents_are_not_pushed_unless_allowed(harness_factory, bare_repo):  # noqa: F811
     import subprocess
 
-    from bot.incidents import service as flows
+    from bot.incidents import service as incident_service
     from tests.postmortems.test_postmortems_app import config_with
 
     h = harness_factory(config_with(bare_repo))
-    incident, problems = flows.declare(h.ctx, title="Credential leak in build logs", severity="sev1",
+    incident, problems = incident_service.declare(h.ctx, title="Credential leak in build logs", severity="sev1",
                                        reporter_id="U0REPORTER", private=True)
     assert problems == [] and incident.channel_id.startswith("G")
     h.command("resolve Rotated the credentials", channel=incident.channel_id)

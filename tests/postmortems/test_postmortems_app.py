@@ -251,21 +251,21 @@ def _seed_incident(database_url: str) -> None:
     """An incident written through the incident service (no server running), like a past incident in the DB."""
     from datetime import datetime, timedelta, timezone
 
-    from bot.incidents import store as service
+    from bot.incidents import store as incident_store
     from storage.db import make_engine, session_scope
 
     t0 = datetime(2024, 5, 1, 14, 0, tzinfo=timezone.utc)
     engine = make_engine(database_url)
     try:
         with session_scope(engine) as s:
-            inc = service.declare(s, title="Checkout API: 500s", severity="sev2", reporter_id=REPORTER, now=t0)
+            inc = incident_store.declare(s, title="Checkout API: 500s", severity="sev2", reporter_id=REPORTER, now=t0)
             inc.channel_id = "C0INC1"
-            service.assign_role(s, inc, "commander", ALICE, actor=ALICE, now=t0 + timedelta(minutes=3))
-            service.add_timeline(s, inc, "message", "Deploy v1.42 looks like the trigger", actor=BOB,
+            incident_store.assign_role(s, inc, "commander", ALICE, actor=ALICE, now=t0 + timedelta(minutes=3))
+            incident_store.add_timeline(s, inc, "message", "Deploy v1.42 looks like the trigger", actor=BOB,
                                  at=t0 + timedelta(minutes=9), source_channel="C0INC1", source_ts="1714572540.000100",
                                  permalink="https://acme.slack.com/archives/C0INC1/p1714572540000100")
-            service.add_followup(s, inc, "Canary checkout deploys", owner=BOB, actor=ALICE)
-            service.resolve(s, inc, summary="Rolled back", actor=ALICE, now=t0 + timedelta(minutes=50))
+            incident_store.add_followup(s, inc, "Canary checkout deploys", owner=BOB, actor=ALICE)
+            incident_store.resolve(s, inc, summary="Rolled back", actor=ALICE, now=t0 + timedelta(minutes=50))
     finally:
         engine.dispose()
 

@@ -16,6 +16,7 @@ from sqlalchemy import text
 
 from storage.db import upgrade
 from tests.reliability.scenarios import ThrowawayPostgres, run_database_outage, run_leader_failover
+from tests.reliability.slack_faults import run_slack_faults
 
 
 def fresh_database(pg: ThrowawayPostgres, name: str) -> str:
@@ -29,15 +30,20 @@ def fresh_database(pg: ThrowawayPostgres, name: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--only", choices=["sigkill", "sigterm", "outage"], action="append")
+    parser.add_argument("--only", choices=["sigkill", "sigterm", "outage", "slack"], action="append")
     args = parser.parse_args()
-    wanted = args.only or ["sigkill", "sigterm", "outage"]
-    rows = []
+    wanted = args.only or ["sigkill", "sigterm", "outage", "slack"]
+    rows, slack_rows = [], []
     for run in range(1, args.runs + 1):
         for scenario in wanted:
             pg = ThrowawayPostgres()
             try:
                 work = Path(tempfile.mkdtemp(prefix=f"fw-measure-{scenario}-"))
+                if scenario == "slack":
+                    fault = run_slack_faults(fresh_database(pg, f"slack{run}"), work, seed=run)
+                    print(f"{fault.row()} run {run}", flush=True)
+                    slack_rows.append(f"{fault.row()} run {run}")
+                    continue
                 if scenario == "outage":
                     result = run_database_outage(pg, work)
                     extra = (f"re-elected {result.reelected_s:.2f} s after the restart; "
@@ -55,6 +61,10 @@ def main() -> None:
     print("\n| fault | takeover | notifications due | delivered | lost | pages stuck |\n|---|---|---|---|---|---|")
     for row in rows:
         print(row)
+    if slack_rows:
+        print("\nSlack fault run (time from the first command until every flow / page completed):")
+        for row in slack_rows:
+            print(row)
 
 
 if __name__ == "__main__":

@@ -46,6 +46,17 @@ def test_health_json_numbers_and_the_chart_png(config_path, tmp_path, monkeypatc
     assert pixels.shape[1] == CHART_SIZE[0] and pixels.shape[0] == CHART_SIZE[1]
     assert pixels.std() > 0.01  # not a blank image
     assert data["chart"] == str(chart) and data["planner"].startswith(("optimal", "greedy"))
+    # The chart's bars are the JSON's numbers, person by person.
+    from bot.config import load_config
+    from bot.rotations.domain import plan_window
+    from bot.rotations.domain.health import health_report
+
+    rotation = next(r for r in load_config(config_path).rotations if r.name == "payments")
+    start, end = parse_period("2027-03")
+    bars = health_report(plan_window(rotation, start, end), start, end, "2027-03").chart_values()
+    assert bars["night h"] == [p["night_hours"] for p in data["people"]]
+    assert bars["burden"] == [p["burden"] for p in data["people"]]
+    assert bars["fair share"] == [p["share"] for p in data["people"]]
     table = CliRunner().invoke(report, ["health", "--rotation", "payments", "--period", "2027-03",
                                         "--chart", str(tmp_path / "t.png"), "--config", config_path])
     assert table.exit_code == 0 and "Ana" in table.output and f"{people['U0ANA']['night_hours']:.1f}" in table.output

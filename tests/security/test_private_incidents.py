@@ -15,7 +15,7 @@ from sqlmodel import select
 
 from bot.assist import evidence
 from bot.devtools.fake_slack import FakeSlack
-from bot.incidents import service as flows
+from bot.incidents import service as incident_service
 from bot.rotations import handoff, service as oncall_service
 from storage.models import Incident, SuggestionRecord
 from storage.types import utcnow
@@ -93,8 +93,8 @@ def test_private_incident_is_announced_nowhere_public(harness_factory):
         assert inc.private and inc.announcement_ts is None and inc.announcement_channel is None
         assert inc.status == "resolved"
         # Announcing to nobody is not a missing step: repair and the start-up sweep never post it publicly.
-        assert flows.missing_steps(h.ctx, inc) == []
-    assert flows.repair_all(h.ctx) == {}
+        assert incident_service.missing_steps(h.ctx, inc) == []
+    assert incident_service.repair_all(h.ctx) == {}
     assert everything_sent(h.fake, ANNOUNCE) == ""
 
 

@@ -76,22 +76,16 @@ def match_rotation(candidate: str, rotations: Sequence[RotationOption]) -> str |
     return None
 
 
-def heuristic_triage(
-    ctx: PreparedContext,
-    severities: Sequence[SeverityOption],
-    rotations: Sequence[RotationOption],
-    default_severity: str | None = None,
-) -> dict[str, Any]:
-    """Triage fields from rules (texts still contain placeholders; the caller maps them back for display)."""
-    names = ordered_severities(severities)
-    inc = ctx.incident
-    cited: list[str] = []
+class _Citations(list):
+    """Evidence ids cited, in first-cited order, each once."""
 
-    def cite(eid: str) -> None:
-        if eid not in cited:
-            cited.append(eid)
+    def cite(self, eid: str) -> None:
+        if eid not in self:
+            self.append(eid)
 
-    # Severity: the most severe signal wins.
+
+def _severity_level(ctx: PreparedContext, cited: _Citations) -> tuple[int | None, bool]:
+    """(most severe level signalled, whether an alert label gave it): alert labels, then impact keywords."""
     level: int | None = None
     label_based = False
     for e in ctx.evidence:
@@ -102,8 +96,9 @@ def heuristic_triage(
             lv = _level_of_label(value)
             if lv is not None:
                 label_based = True
-                cite(e["id"])
+                cited.cite(e["id"])
                 level = lv if level is None else min(level, lv)
+    inc = ctx.incident
     impact_texts = [("", inc["title"]), ("", inc["description"])] + [
         (e["id"], e["text"]) for e in ctx.evidence if e["kind"] in ("alert", "timeline", "message")
     ]
@@ -111,19 +106,25 @@ def heuristic_triage(
         for lv, pattern in _KEYWORDS:
             if pattern.search(text or ""):
                 if eid:
-                    cite(eid)
+                    cited.cite(eid)
                 level = lv if level is None else min(level, lv)
                 break
-    if level is not None and names:
-        severity = names[min(level, len(names)) - 1]
-    elif inc.get("severity") in names:
-        severity = inc["severity"]
-    elif default_severity in names:
-        severity = default_severity  # type: ignore[assignment]
-    else:
-        severity = names[min(2, len(names) - 1)] if names else "unknown"
+    return level, label_based
 
-    # Owner and services from labels: alerts first, then changes and similar incidents.
+
+def _severity(level: int | None, names: list[str], declared: str | None, default_severity: str | None) -> str:
+    if level is not None and names:
+        return names[min(level, len(names)) - 1]
+    if declared in names:
+        return declared  # type: ignore[return-value]
+    if default_severity in names:
+        return default_severity  # type: ignore[return-value]
+    return names[min(2, len(names) - 1)] if names else "unknown"
+
+
+def _owner_and_services(ctx: PreparedContext, rotations: Sequence[RotationOption],
+                        cited: _Citations) -> tuple[str | None, list[str]]:
+    """Owner and services from labels (alerts first, then changes and similar incidents), then names in the text."""
     owner: str | None = None
     services: list[str] = []
     by_kind = sorted(ctx.evidence, key=lambda e: {"alert": 0, "change": 1, "similar_incident": 2}.get(e["kind"], 3))
@@ -136,8 +137,9 @@ def heuristic_triage(
             for cand in labels.get("team", []) + labels.get("owner", []) + labels.get("service", []):
                 owner = match_rotation(cand, rotations)
                 if owner:
-                    cite(e["id"])
+                    cited.cite(e["id"])
                     break
+    inc = ctx.incident
     blob = " ".join([inc["title"] or "", inc["description"] or ""] + [e["text"] for e in ctx.evidence if e["kind"] == "alert"])
     for r in rotations:
         for svc in r.services:
@@ -145,8 +147,11 @@ def heuristic_triage(
                 if svc not in services:
                     services.append(svc)
                 owner = owner or r.name
+    return owner, services
 
-    # First steps: runbooks, then recent changes, then similar incidents.
+
+def _first_steps(ctx: PreparedContext, cited: _Citations) -> list[FirstStep]:
+    """Runbooks, then recent changes, then similar incidents; the generic step only when there is nothing else."""
     steps: list[FirstStep] = []
     seen_urls: set[str] = set()
     for e in ctx.evidence:
@@ -159,18 +164,21 @@ def heuristic_triage(
             if url in ctx.allowed_urls and url not in seen_urls:
                 seen_urls.add(url)
                 steps.append(FirstStep(f"Follow the runbook linked from {e['id']}", url))
-                cite(e["id"])
-    changes = [e for e in ctx.evidence if e["kind"] == "change"]
-    for e in changes[:2]:
+                cited.cite(e["id"])
+    for e in [e for e in ctx.evidence if e["kind"] == "change"][:2]:
         steps.append(FirstStep(f"Check whether change {e['id']} is related and consider rolling it back: {_first_line(e['text'])}", e["url"]))
-        cite(e["id"])
+        cited.cite(e["id"])
     for e in [e for e in ctx.evidence if e["kind"] == "similar_incident"][:1]:
         steps.append(FirstStep(f"Review the similar past incident {e['id']}: {_first_line(e['text'])}", e["url"]))
-        cite(e["id"])
-    if not steps:
-        steps.append(FirstStep(GENERIC_FIRST_STEP))
+        cited.cite(e["id"])
+    return steps or [FirstStep(GENERIC_FIRST_STEP)]
 
+
+def _summary(ctx: PreparedContext) -> str:
+    inc = ctx.incident
     alerts = [e for e in ctx.evidence if e["kind"] == "alert"]
+    changes = [e for e in ctx.evidence if e["kind"] == "change"]
+    similar = [e for e in ctx.evidence if e["kind"] == "similar_incident"]
     parts = [(inc["title"] or "Untitled incident").rstrip(".") + "."]
     if inc["description"]:
         parts.append(_clip_sentence(inc["description"], 240))
@@ -178,19 +186,32 @@ def heuristic_triage(
         parts.append(f"{len(alerts)} alert(s) attached, first: {_first_line(alerts[0]['text'], 120)}.")
     if changes:
         parts.append(f"{len(changes)} recent change(s) to the affected services, e.g. {_first_line(changes[0]['text'], 120)}.")
-    similar = [e for e in ctx.evidence if e["kind"] == "similar_incident"]
     if similar:
         parts.append(f"Similar past incident: {_first_line(similar[0]['text'], 120)}.")
+    return " ".join(parts)
 
+
+def heuristic_triage(
+    ctx: PreparedContext,
+    severities: Sequence[SeverityOption],
+    rotations: Sequence[RotationOption],
+    default_severity: str | None = None,
+) -> dict[str, Any]:
+    """Triage fields from rules (texts still contain placeholders; the caller maps them back for display)."""
+    cited = _Citations()
+    level, label_based = _severity_level(ctx, cited)
+    severity = _severity(level, ordered_severities(severities), ctx.incident.get("severity"), default_severity)
+    owner, services = _owner_and_services(ctx, rotations, cited)
+    steps = _first_steps(ctx, cited)
     confidence = 0.25 + (0.15 if label_based else 0.0) + (0.15 if owner else 0.0)
     return {
         "severity": severity,
         "affected_services": services[:10],
         "suggested_owner": owner,
-        "summary": " ".join(parts),
+        "summary": _summary(ctx),
         "first_steps": steps[:5],
         "confidence": round(confidence, 2),
-        "evidence_ids": cited,
+        "evidence_ids": list(cited),
     }
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from bot.assist.domain.budget import apply_burn
 from bot.assist.domain.context import PreparedContext, find_urls, prepare
 from bot.assist.domain.display import DisplayName, display_text
 from bot.assist.domain.heuristic import GENERIC_FIRST_STEP, heuristic_triage, ordered_severities
@@ -123,19 +124,36 @@ def triage(
     display_name: DisplayName | None = None,
     default_severity: str | None = None,
 ) -> TriageSuggestion:
-    """Suggest a triage; uses the LLM when `client` is given, the heuristic otherwise. Never raises."""
+    """Suggest a triage; uses the LLM when `client` is given, the heuristic otherwise; an error budget burning fast
+    raises the severity (`bot.assist.domain.budget`). Never raises."""
     try:
         ctx = prepare(incident, evidence)
     except Exception:
         log.exception("triage: preparing the context failed")
         return _last_resort(incident, severities, default_severity)
     if client is None:
-        return _heuristic(ctx, severities, rotations, display_name, default_severity, "LLM not configured; heuristic used")
-    try:
-        return _llm_triage(ctx, severities, rotations, client, display_name, default_severity)
-    except Exception:  # a bug in our own post-processing must not take the incident flow down
-        log.exception("triage: unexpected error in the LLM path")
-        return _heuristic(ctx, severities, rotations, display_name, default_severity, "LLM unavailable: internal error; heuristic used")
+        result = _heuristic(ctx, severities, rotations, display_name, default_severity, "LLM not configured; heuristic used")
+    else:
+        try:
+            result = _llm_triage(ctx, severities, rotations, client, display_name, default_severity)
+        except Exception:  # a bug in our own post-processing must not take the incident flow down
+            log.exception("triage: unexpected error in the LLM path")
+            result = _heuristic(ctx, severities, rotations, display_name, default_severity,
+                                "LLM unavailable: internal error; heuristic used")
+    return apply_burn(result, evidence, severities)
+
+def _reply_checker(sev_names: Sequence[str], rot_names: Sequence[str]):
+    """The semantic check of a reply: severity and owner must be configured names (else one repair attempt)."""
+    def check(reply: TriageReply) -> list[str]:
+        problems = []
+        if _canonical(reply.severity, sev_names) is None:
+            problems.append(f"severity {reply.severity!r} is not one of {', '.join(sev_names)}")
+        if reply.suggested_owner is not None and _canonical(reply.suggested_owner, rot_names) is None:
+            allowed = ", ".join(rot_names) or "none are configured"
+            problems.append(f"suggested_owner {reply.suggested_owner!r} is not a configured rotation ({allowed}); use one of them or null")
+        return problems
+
+    return check
 
 
 def _llm_triage(
@@ -148,29 +166,38 @@ def _llm_triage(
 ) -> TriageSuggestion:
     sev_names = [s.name for s in severities]
     rot_names = [r.name for r in rotations]
-
-    def check(reply: TriageReply) -> list[str]:
-        problems = []
-        if _canonical(reply.severity, sev_names) is None:
-            problems.append(f"severity {reply.severity!r} is not one of {', '.join(sev_names)}")
-        if reply.suggested_owner is not None and _canonical(reply.suggested_owner, rot_names) is None:
-            allowed = ", ".join(rot_names) or "none are configured"
-            problems.append(f"suggested_owner {reply.suggested_owner!r} is not a configured rotation ({allowed}); use one of them or null")
-        return problems
-
     outcome = client.structured(
         build_triage_messages(ctx, severities, rotations),
         TriageReply,
         schema=triage_schema(sev_names, rot_names),
         schema_name="triage",
-        check=check,
+        check=_reply_checker(sev_names, rot_names),
         repair_prompt=repair_prompt,
         purpose="triage",
     )
     if outcome.value is None:
         note = f"LLM unavailable: {outcome.failure}; heuristic used"
         return _heuristic(ctx, severities, rotations, display_name, default_severity, note, outcome.usage, outcome.calls)
+    return _from_reply(ctx, outcome, sev_names, rot_names, display_name)
 
+
+def _kept_steps(ctx: PreparedContext, reply: TriageReply, display_name: DisplayName | None) -> tuple[list[FirstStep], int]:
+    """Steps whose every URL was in the evidence (others may be invented or injected), and how many were dropped."""
+    steps: list[FirstStep] = []
+    dropped = 0
+    for step in reply.first_steps:
+        urls = find_urls(step.text) + ([step.url.strip()] if step.url and step.url.strip() else [])
+        if any(u.rstrip(".,;:") not in ctx.allowed_urls for u in urls):
+            dropped += 1
+            continue
+        url = step.url.strip() if step.url and step.url.strip() else None
+        steps.append(FirstStep(_show(step.text, ctx, display_name, 500), neutralize_mentions(url) if url else None))
+    return steps, dropped
+
+
+def _from_reply(ctx: PreparedContext, outcome: Any, sev_names: Sequence[str], rot_names: Sequence[str],
+                display_name: DisplayName | None) -> TriageSuggestion:
+    """A validated reply filtered for display: unknown ids and steps with foreign URLs dropped, with notes."""
     reply = outcome.value
     notes: list[str] = []
     if outcome.repaired:
@@ -180,15 +207,7 @@ def _llm_triage(
     kept_ids = [i for i in cited if i in known]
     if len(kept_ids) < len(cited):
         notes.append(f"{len(cited) - len(kept_ids)} unknown evidence id(s) dropped")
-    steps: list[FirstStep] = []
-    dropped_steps = 0
-    for step in reply.first_steps:
-        urls = find_urls(step.text) + ([step.url.strip()] if step.url and step.url.strip() else [])
-        if any(u.rstrip(".,;:") not in ctx.allowed_urls for u in urls):
-            dropped_steps += 1  # a URL the evidence never contained: possibly invented or injected
-            continue
-        url = step.url.strip() if step.url and step.url.strip() else None
-        steps.append(FirstStep(_show(step.text, ctx, display_name, 500), neutralize_mentions(url) if url else None))
+    steps, dropped_steps = _kept_steps(ctx, reply, display_name)
     if dropped_steps:
         notes.append(f"{dropped_steps} step(s) with URLs not found in the evidence dropped")
     services = list(dict.fromkeys(_show(s, ctx, display_name, 80) for s in reply.affected_services if s.strip()))
@@ -205,7 +224,6 @@ def _llm_triage(
         usage=outcome.usage,
         llm_calls=outcome.calls,
     )
-
 
 def _show(text: str, ctx: PreparedContext, display_name: DisplayName | None, limit: int) -> str:
     return display_text(text, ctx.mapping, display_name, limit)

@@ -349,6 +349,47 @@ def draft_narrative(
     return draft
 
 
+def _accepted_sections(reply: NarrativeReply, keys: list[str], per: dict[str, list[str]], prepared: PreparedFacts,
+                       display_name: DisplayName | None) -> tuple[dict[str, str], list[str], list[str]]:
+    """The sections that passed the checks and lint clean once names are restored: (sections, dropped, problems)."""
+    problems: list[str] = []
+    out: dict[str, str] = {}
+    dropped: list[str] = []
+    for key in keys:
+        raw = (getattr(reply, key, "") or "").strip()
+        if not raw:
+            continue
+        if key in per:
+            dropped.append(key)
+            problems.extend(per[key])
+            continue
+        shown = truncate(restore_for_display(clean_markdown(raw), prepared.mapping, display_name), MAX_SECTION_CHARS)
+        final = lint(lint_view(shown))
+        if final:
+            dropped.append(key)
+            problems.extend(f"section {key!r}: {f.rule}" for f in final)  # no phrase: it may contain a name
+            continue
+        if shown.strip():
+            out[key] = shown
+    return out, dropped, problems
+
+
+def _draft_notes(outcome: Any, out: dict[str, str], dropped: list[str]) -> list[str]:
+    """What the authors should know about how the narrative was drafted."""
+    notes: list[str] = []
+    if outcome.value is not None and outcome.repaired:
+        notes.append("LLM reply repaired after one attempt")
+    if dropped:
+        titles = ", ".join(_SECTION_BY_KEY[k].title for k in dropped)
+        notes.append(f"{len(dropped)} section(s) left as prompts for the authors ({titles}): still not blameless or "
+                     "not supported by the facts after one repair")
+    if outcome.value is None and not dropped:
+        notes.append(f"last LLM reply unusable ({outcome.failure}); the earlier reply was used")
+    if not out:
+        notes.append("no narrative drafted; prompts for the authors")
+    return notes
+
+
 def _llm_narrative(
     facts: PostmortemFacts, client: LLMClient, keys: list[str], display_name: DisplayName | None
 ) -> NarrativeDraft:
@@ -379,40 +420,11 @@ def _llm_narrative(
                               outcome.usage, outcome.calls)
 
     per = section_problems(reply, keys, allowed_times, allowed_urls)
-    notes: list[str] = []
-    if outcome.value is not None and outcome.repaired:
-        notes.append("LLM reply repaired after one attempt")
-    problems: list[str] = []
-    out: dict[str, str] = {}
-    dropped: list[str] = []
-    for key in keys:
-        raw = (getattr(reply, key, "") or "").strip()
-        if not raw:
-            continue
-        if key in per:
-            dropped.append(key)
-            problems.extend(per[key])
-            continue
-        shown = truncate(restore_for_display(clean_markdown(raw), prepared.mapping, display_name), MAX_SECTION_CHARS)
-        final = lint(lint_view(shown))
-        if final:
-            dropped.append(key)
-            problems.extend(f"section {key!r}: {f.rule}" for f in final)  # no phrase: it may contain a name
-            continue
-        if shown.strip():
-            out[key] = shown
-    if dropped:
-        titles = ", ".join(_SECTION_BY_KEY[k].title for k in dropped)
-        notes.append(f"{len(dropped)} section(s) left as prompts for the authors ({titles}): still not blameless or "
-                     "not supported by the facts after one repair")
-    if outcome.value is None and not dropped:
-        notes.append(f"last LLM reply unusable ({outcome.failure}); the earlier reply was used")
-    if not out:
-        notes.append("no narrative drafted; prompts for the authors")
+    out, dropped, problems = _accepted_sections(reply, keys, per, prepared, display_name)
     return NarrativeDraft(
         sections=out,
         source="llm" if out else "none",
-        note="; ".join(notes),
+        note="; ".join(_draft_notes(outcome, out, dropped)),
         usage=outcome.usage,
         llm_calls=outcome.calls,
         repaired=outcome.repaired,

@@ -139,63 +139,96 @@ def parse_oncall_command(text: str, rotations: list[str]) -> OncallCommand:
     rotation = None
     if rest and rest[0].lower() in rotations and verb != "away":
         rotation, rest = rest[0].lower(), rest[1:]
-
-    def no_more(allowed: str) -> None:
-        if rest:
-            hint = "" if rotation or not rotations else f" (rotations: {', '.join(rotations)})"
-            raise OncallUsageError(f"unexpected `{_show(' '.join(rest))}`{hint}: use `{allowed}`")
-
-    if verb == "export" and rest and rest[0].lower() == "revoke":
-        rest = rest[1:]
-        no_more("/oncall export [rotation] revoke")
-        return OncallCommand("export", rotation, {"revoke": True})
+    args = _Args(verb, rotation, rest, rotations)
     if verb in ("who", "fairness", "export"):
-        no_more(f"/oncall {verb} [rotation]")
-        return OncallCommand(verb, rotation)
+        return _parse_simple(args)
     if verb == "schedule":
-        weeks = DEFAULT_WEEKS
-        if rest:
-            weeks = small_int(rest[0])
-            if weeks is None:
-                no_more("/oncall schedule [rotation] [weeks]")
-            rest.pop(0)
-            if not 1 <= weeks <= MAX_WEEKS:
-                raise OncallUsageError(f"weeks must be 1 to {MAX_WEEKS}, not {weeks}")
-        no_more("/oncall schedule [rotation] [weeks]")
-        return OncallCommand("schedule", rotation, {"weeks": weeks})
+        return _parse_schedule(args)
     if verb == "explain":
         at = parse_moment(" ".join(rest), "the time") if rest else None
         return OncallCommand("explain", rotation, {"at": at})
     if verb == "swap":
-        usage = "`/oncall swap [rotation] @user <date>` or `/oncall swap [rotation] withdraw`"
-        if rest and rest[0].lower() == "withdraw":
-            rest = rest[1:]
-            no_more("/oncall swap [rotation] withdraw")
-            return OncallCommand("swap", rotation, {"withdraw": True})
-        if len(rest) != 2:
-            raise OncallUsageError(f"a swap needs a person and the date of your shift: {usage}")
-        return OncallCommand("swap", rotation, {"user": _mention(rest[0], usage), "day": parse_moment(rest[1], "the date")})
-    if verb == "override":
+        return _parse_swap(args)
+    if verb in ("override", "away"):
+        return _parse_span(args)
+    return _parse_note(args, text, tokens[0])
+
+
+@dataclass
+class _Args:
+    """What follows the verb (and the rotation, if one was named)."""
+
+    verb: str
+    rotation: str | None
+    rest: list[str]
+    rotations: list[str]
+
+    def no_more(self, allowed: str) -> None:
+        if self.rest:
+            hint = "" if self.rotation or not self.rotations else f" (rotations: {', '.join(self.rotations)})"
+            raise OncallUsageError(f"unexpected `{_show(' '.join(self.rest))}`{hint}: use `{allowed}`")
+
+
+def _parse_simple(a: _Args) -> OncallCommand:
+    if a.verb == "export" and a.rest and a.rest[0].lower() == "revoke":
+        a.rest = a.rest[1:]
+        a.no_more("/oncall export [rotation] revoke")
+        return OncallCommand("export", a.rotation, {"revoke": True})
+    a.no_more(f"/oncall {a.verb} [rotation]")
+    return OncallCommand(a.verb, a.rotation)
+
+
+def _parse_schedule(a: _Args) -> OncallCommand:
+    weeks = DEFAULT_WEEKS
+    if a.rest:
+        weeks = small_int(a.rest[0])
+        if weeks is None:
+            a.no_more("/oncall schedule [rotation] [weeks]")
+        a.rest.pop(0)
+        if not 1 <= weeks <= MAX_WEEKS:
+            raise OncallUsageError(f"weeks must be 1 to {MAX_WEEKS}, not {weeks}")
+    a.no_more("/oncall schedule [rotation] [weeks]")
+    return OncallCommand("schedule", a.rotation, {"weeks": weeks})
+
+
+def _parse_swap(a: _Args) -> OncallCommand:
+    usage = "`/oncall swap [rotation] @user <date>` or `/oncall swap [rotation] withdraw`"
+    if a.rest and a.rest[0].lower() == "withdraw":
+        a.rest = a.rest[1:]
+        a.no_more("/oncall swap [rotation] withdraw")
+        return OncallCommand("swap", a.rotation, {"withdraw": True})
+    if len(a.rest) != 2:
+        raise OncallUsageError(f"a swap needs a person and the date of your shift: {usage}")
+    return OncallCommand("swap", a.rotation, {"user": _mention(a.rest[0], usage),
+                                              "day": parse_moment(a.rest[1], "the date")})
+
+
+def _parse_span(a: _Args) -> OncallCommand:
+    """`override @user <start> <end>` and `away <start> <end>`."""
+    rest = a.rest
+    if a.verb == "override":
         usage = "`/oncall override [rotation] @user <start> <end>`"
         if len(rest) != 3:
             raise OncallUsageError(f"an override needs a person, a start and an end: {usage}")
-        return OncallCommand("override", rotation, {"user": _mention(rest[0], usage),
-                                                    "start": parse_moment(rest[1], "the start"),
-                                                    "end": parse_moment(rest[2], "the end")})
-    if verb == "away":
-        usage = "`/oncall away <start> <end>`"
-        if len(rest) != 2:
-            raise OncallUsageError(f"time off needs a start and an end: {usage}")
-        return OncallCommand("away", None, {"start": parse_moment(rest[0], "the start"),
-                                            "end": parse_moment(rest[1], "the end")})
-    # note
-    body = " ".join(rest).strip()
+        return OncallCommand("override", a.rotation, {"user": _mention(rest[0], usage),
+                                                      "start": parse_moment(rest[1], "the start"),
+                                                      "end": parse_moment(rest[2], "the end")})
+    usage = "`/oncall away <start> <end>`"
+    if len(rest) != 2:
+        raise OncallUsageError(f"time off needs a start and an end: {usage}")
+    return OncallCommand("away", None, {"start": parse_moment(rest[0], "the start"),
+                                        "end": parse_moment(rest[1], "the end")})
+
+
+def _parse_note(a: _Args, text: str, verb_token: str) -> OncallCommand:
+    body = " ".join(a.rest).strip()
     if not body:
         raise OncallUsageError("the note is empty: `/oncall note [rotation] <text>`")
     if len(body) > NOTE_MAX:
         raise OncallUsageError(f"the note is {len(body)} characters; keep it under {NOTE_MAX}")
     # Keep the note's own spacing: take the text after the verb (and the rotation, if one was given).
-    raw = (text or "").strip()[len(tokens[0]):].strip()
+    raw = (text or "").strip()[len(verb_token):].strip()
+    rotation = a.rotation
     if rotation:
         raw = raw[len(rotation):].strip() if raw.lower().startswith(rotation) else raw
     return OncallCommand("note", rotation, {"text": raw or body})

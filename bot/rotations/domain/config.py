@@ -395,6 +395,7 @@ class RotationConfig(StrictModel):
     rules: RulesConfig = Field(default_factory=RulesConfig)
     horizon: str = "2w"  # published horizon: shifts starting before now + horizon are frozen
     start: date | None = None  # anchor: first shift boundary on/after this date; planning starts here
+    weekly_digest: bool = False  # opt-in: a weekly health digest (and overdue follow-ups) to `channel`
 
     @field_validator("name")
     @classmethod

@@ -80,6 +80,13 @@ class HealthReport:
         lines += ["  ".join(c.ljust(widths[i]) for i, c in enumerate(r)).rstrip() for r in rows]
         return "\n".join(lines)
 
+    def chart_values(self) -> dict[str, list[float]]:
+        """The bars of `chart_png` per series, person by person (rounded as in `as_dict`)."""
+        rows = [p.as_dict() for p in self.people]
+        return {"night h": [r["night_hours"] for r in rows], "weekend h": [r["weekend_hours"] for r in rows],
+                "holiday h": [r["holiday_hours"] for r in rows], "burden": [r["burden"] for r in rows],
+                "fair share": [r["share"] for r in rows]}
+
     def chart_png(self, path: str | Path) -> Path:
         """Bar chart: night, weekend and holiday hours per person, and burden against fair share."""
         import matplotlib
@@ -91,16 +98,14 @@ class HealthReport:
         xs = range(len(names))
         fig, (hours, fairness) = plt.subplots(1, 2, figsize=(CHART_SIZE[0] / _DPI, CHART_SIZE[1] / _DPI), dpi=_DPI)
         width = 0.27
-        for offset, (label, values) in enumerate((
-                ("night h", [p.night_hours for p in self.people]),
-                ("weekend h", [p.weekend_hours for p in self.people]),
-                ("holiday h", [p.holiday_hours for p in self.people]))):
-            hours.bar([x + (offset - 1) * width for x in xs], values, width, label=label)
+        values = self.chart_values()
+        for offset, label in enumerate(("night h", "weekend h", "holiday h")):
+            hours.bar([x + (offset - 1) * width for x in xs], values[label], width, label=label)
         hours.set_xticks(list(xs), names, rotation=45, ha="right")
         hours.set_title(f"Hours, {self.period}")
         hours.legend()
-        fairness.bar([x - 0.2 for x in xs], [p.burden for p in self.people], 0.4, label="burden")
-        fairness.bar([x + 0.2 for x in xs], [p.share for p in self.people], 0.4, label="fair share")
+        fairness.bar([x - 0.2 for x in xs], values["burden"], 0.4, label="burden")
+        fairness.bar([x + 0.2 for x in xs], values["fair share"], 0.4, label="fair share")
         fairness.set_xticks(list(xs), names, rotation=45, ha="right")
         fairness.set_title("Burden vs fair share (since start)")
         fairness.legend()

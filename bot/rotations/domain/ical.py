@@ -30,8 +30,12 @@ class EventRevision:
     modified: datetime
 
 
+_UID_SUFFIX = "@firewatch"
+_STAMP = "%Y%m%dT%H%M%SZ"
+
+
 def shift_uid(shift: Shift) -> str:
-    return f"{shift.rotation}-{shift.role}-{shift.start.astimezone(UTC):%Y%m%dT%H%M%SZ}@firewatch"
+    return f"{shift.rotation}-{shift.role}-{shift.start.astimezone(UTC):{_STAMP}}{_UID_SUFFIX}"
 
 
 def shift_status(shift: Shift) -> str:
@@ -40,7 +44,29 @@ def shift_status(shift: Shift) -> str:
 
 def fingerprint(shift: Shift) -> str:
     """The parts of an event a client shows: a change in any of them is a new revision."""
-    return f"{shift.user}|{shift.end.astimezone(UTC):%Y%m%dT%H%M%SZ}|{shift_status(shift)}"
+    return f"{shift.user}|{shift.end.astimezone(UTC):{_STAMP}}|{shift_status(shift)}"
+
+
+def communicated(revisions: Mapping[str, EventRevision], rotation: str) -> list[Shift]:
+    """The tentative shifts calendar clients were last shown (read back from the stored revisions): the plan
+    beyond the horizon that a re-plan keeps wherever that costs little fairness."""
+    out: list[Shift] = []
+    prefix = f"{rotation}-"
+    for uid, revision in revisions.items():
+        if not (uid.startswith(prefix) and uid.endswith(_UID_SUFFIX)):
+            continue
+        role, _, begin = uid[len(prefix):-len(_UID_SUFFIX)].rpartition("-")
+        user, _, rest = revision.fingerprint.partition("|")
+        end, _, status = rest.partition("|")
+        if status != "TENTATIVE" or not role:
+            continue
+        try:
+            start = datetime.strptime(begin, _STAMP).replace(tzinfo=UTC)
+            finish = datetime.strptime(end, _STAMP).replace(tzinfo=UTC)
+        except ValueError:
+            continue  # not written by `fingerprint`/`shift_uid`: nothing to keep
+        out.append(Shift(rotation, role, user, start, finish, 0.0, "planned"))
+    return sorted(out, key=lambda s: (s.start, s.role))
 
 
 def revise(shifts: Iterable[Shift], known: Mapping[str, EventRevision], now: datetime) -> dict[str, EventRevision]:

@@ -50,3 +50,35 @@ def burn_status(ratios: dict[str, float], objective: float) -> BurnStatus:
         if rates[long_w] > limit and rates[short_w] > limit:
             return BurnStatus(rates, name)
     return BurnStatus(rates, "ok")
+
+
+# Objectives people actually pick; a suggestion is one of these, never an arbitrary 99.873 %.
+STANDARD_OBJECTIVES = (0.9, 0.95, 0.99, 0.995, 0.999, 0.9995, 0.9999)
+MIN_DAYS_MET = 0.9  # the suggested objective was met on at least 90 % of the days with traffic
+MIN_DAYS = 7  # fewer days with traffic than this is too little history to suggest anything
+
+
+@dataclass(frozen=True)
+class TargetSuggestion:
+    """A suggested objective from daily history: what was achieved and on how many days it was met."""
+
+    objective: float
+    achieved: float
+    days_met: int
+    days: int
+
+
+def suggest_objective(daily: list[tuple[float, float]]) -> TargetSuggestion | None:
+    """The highest standard objective at or below the period's achieved ratio that held on ≥ 90 % of the days.
+
+    `daily` is (good, total) per day; days without traffic are left out. None with under a week of traffic or
+    when not even 90 % was achieved."""
+    days = [(g, t) for g, t in daily if t > 0]
+    if len(days) < MIN_DAYS:
+        return None
+    achieved = sum(g for g, _ in days) / sum(t for _, t in days)
+    for objective in reversed(STANDARD_OBJECTIVES):
+        met = sum(1 for g, t in days if g / t >= objective)
+        if objective <= achieved and met >= MIN_DAYS_MET * len(days):
+            return TargetSuggestion(objective, achieved, met, len(days))
+    return None
