@@ -67,6 +67,8 @@ class Services:
     # reached a person; `(ctx, page_id, status)` once a page is acknowledged or resolved ("acknowledged"/"resolved").
     page_reached: list[Callable[..., None]] = field(default_factory=list)
     page_closed: list[Callable[..., None]] = field(default_factory=list)
+    # (ctx, rotation name | None) after an override, swap or away has been committed (coverage re-checks).
+    roster_changed: list[Callable[..., None]] = field(default_factory=list)
     # Extra evidence for triage/RCA (telemetry): `(ctx, incident_id) -> list[bot.assist.domain.EvidenceItem]`,
     # plus re-checkers `(ctx, evidence_item) -> bool` keyed by evidence kind, run before a cited claim is shown.
     evidence_sources: list[Callable[..., list[Any]]] = field(default_factory=list)

@@ -33,7 +33,7 @@ def report(scope: str, problems: Sequence[Problem], *, had_problems: bool) -> tu
     head = f":warning: Coverage problems for {what} in the next 14 days ({len(problems)}):"
     lines = [problem_line(p) for p in problems[:MAX_LINES]]
     if len(problems) > MAX_LINES:
-        lines.append(f"…and {len(problems) - MAX_LINES} more: run `firewatch config check --coverage`.")
+        lines.append(f"…and {len(problems) - MAX_LINES} more; an admin can list them all.")
     blocks: list[dict] = [{"type": "section", "text": {"type": "mrkdwn", "text": head}}]
     chunk: list[str] = []
     for line in lines:

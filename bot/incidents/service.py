@@ -137,8 +137,10 @@ def _post_summary(ctx: AppContext, incident: Incident, save) -> None:
         return
     with ctx.session() as s:
         roles = store.roles(s, incident)
+        recurred = store.recurred_from_number(s, incident)
     resp = ctx.slack.chat_postMessage(channel=incident.channel_id, text=messages.summary_text(incident, ctx.prefix),
-                                      blocks=messages.summary_blocks(incident, roles, ctx.prefix))
+                                      blocks=messages.summary_blocks(incident, roles, ctx.prefix,
+                                                                     recurred_from=recurred))
     save(summary_ts=resp["ts"])
     with ctx.session() as s:
         declared = store.latest_event(s, incident, "declared")
@@ -182,11 +184,12 @@ def refresh_slack(ctx: AppContext, incident_id: int) -> None:
     with ctx.session() as s:
         incident = store.get(s, incident_id)
         roles = store.roles(s, incident)
+        recurred = store.recurred_from_number(s, incident)
     prefix = ctx.prefix
     steps = [
         ("summary", lambda: incident.summary_ts and ctx.slack.chat_update(
             channel=incident.channel_id, ts=incident.summary_ts, text=messages.summary_text(incident, prefix),
-            blocks=messages.summary_blocks(incident, roles, prefix))),
+            blocks=messages.summary_blocks(incident, roles, prefix, recurred_from=recurred))),
         ("topic", lambda: incident.channel_id and ctx.slack.conversations_setTopic(
             channel=incident.channel_id, topic=topic_text(incident.severity, incident.status, incident.commander_id))),
         ("announcement", lambda: announcement_allowed(ctx.config, incident) and ctx.slack.chat_update(

@@ -12,7 +12,8 @@ from sqlmodel import Session, col, select
 
 from bot.correlation import current_correlation_id
 from bot.incidents.domain import STATUSES, can_transition
-from storage.models import AuditLog, FollowUp, Incident, IncidentRole, Participant, ProcessedEvent, TimelineEvent
+from storage.models import (AuditLog, FollowUp, Incident, IncidentRecurrence, IncidentRole, Participant, ProcessedEvent,
+                            TimelineEvent)
 from storage.types import utcnow
 
 
@@ -313,3 +314,10 @@ def claim_event(session: Session, event_id: str) -> bool:
         return True
     except IntegrityError:
         return False
+
+
+def recurred_from_number(session: Session, incident: Incident) -> int | None:
+    """Number of the incident this one recurred from (its alert group fired again), if any."""
+    row = session.get(IncidentRecurrence, incident.id)
+    previous = session.get(Incident, row.previous_incident_id) if row is not None else None
+    return previous.number if previous is not None else None

@@ -97,7 +97,7 @@ def test_probe_paths_answer_on_a_running_server(harness):
 # Each scope and the Web API methods (or events) that need it; a scope no code calls for must not be requested.
 SCOPE_USES = {
     "chat:write": [r"chat_postMessage"], "channels:manage": [r"conversations_create"],
-    "groups:write": [r"conversations_create"], "pins:write": [r"pins_add"], "bookmarks:write": [r"bookmarks_add"],
+    "groups:write": [r"conversations_create"], "pins:write": [r"pins_add"], "files:write": [r"files_upload_v2"], "bookmarks:write": [r"bookmarks_add"],
     "channels:read": [r"conversations_members"], "groups:read": [r"conversations_members"],
     "channels:history": [r"conversations_history"], "groups:history": [r"conversations_history"],
     "im:history": [r"conversations_history"], "im:write": [r"conversations_open"],

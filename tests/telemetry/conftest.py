@@ -15,33 +15,11 @@ import pytest
 from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-from bot.devtools import slack_spec
 from tests.assist.conftest import llm_env, llm_route  # noqa: F401 - fixtures reused as they are
 
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 SCRAPE_SECONDS = 1.0
 BASE_ERRORS_PER_S = 10.0
-
-
-# Slack's method pages (docs.slack.dev/reference/methods/files.getUploadURLExternal, .../files.completeUploadExternal).
-# Absent from the 2020 OpenAPI file the strict stand-in checks against; added here only while
-# bot/devtools/slack_spec.ADDED lacks them (every declare with Prometheus configured uploads a sparkline).
-UPLOAD_SPEC = {
-    "files.getUploadURLExternal": {"args": ["filename", "length", "alt_txt", "snippet_type"],
-                                   "required": ["filename", "length"]},
-    "files.completeUploadExternal": {"args": ["files", "channel_id", "channels", "initial_comment", "thread_ts",
-                                              "blocks"], "required": ["files"]},
-}
-
-
-@pytest.fixture(autouse=True)
-def upload_spec(monkeypatch):
-    for name, spec in UPLOAD_SPEC.items():
-        if name not in slack_spec.methods():
-            monkeypatch.setitem(slack_spec.ADDED, name, spec)
-    slack_spec.methods.cache_clear()
-    yield
-    slack_spec.methods.cache_clear()
 
 
 def free_port() -> int:

@@ -25,6 +25,11 @@ ADDED: dict[str, dict[str, list[str]]] = {
     "bookmarks.add": {"args": ["channel_id", "title", "type", "link", "emoji", "entity_id", "access_level",
                                "parent_id"], "required": ["channel_id", "title", "type"]},
     "chat.postMessage": {"args": ["metadata", "unfurl_links", "unfurl_media"], "required": []},
+    # Slack's current file upload (files.upload is retired): reserve an URL, POST the bytes, complete.
+    "files.getUploadURLExternal": {"args": ["filename", "length", "alt_txt", "snippet_type"],
+                                   "required": ["filename", "length"]},
+    "files.completeUploadExternal": {"args": ["files", "channel_id", "channels", "initial_comment", "thread_ts",
+                                              "blocks"], "required": ["files"]},
     "chat.update": {"args": ["metadata", "file_ids", "reply_broadcast"], "required": []},
     # The 2020 file does not flag these as required, but Slack refuses the call without them.
     "conversations.create": {"args": ["team_id"], "required": ["name"]},
