@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 import httpx
-import openai
 from pydantic import BaseModel, ValidationError
 
 from bot.assist.domain.config import LLMConfig, LLMSettings, resolve_settings
@@ -137,6 +136,8 @@ class LLMClient:
             timeout=httpx.Timeout(settings.timeout_seconds, connect=min(10.0, settings.timeout_seconds)),
             follow_redirects=False,
         )
+        import openai  # here, not at module load: the SDK costs ~45 MB that a server without an LLM never needs
+
         self._sdk = openai.OpenAI(
             # Local servers often need no key, but the SDK insists on one.
             api_key=settings.api_key or "not-needed",
@@ -199,6 +200,8 @@ class LLMClient:
         }
         if s.temperature is not None:
             kwargs["temperature"] = s.temperature
+        import openai  # already loaded by the constructor; named here for its exception types
+
         started = time.monotonic()
         try:
             response = self._sdk.chat.completions.create(**kwargs)

@@ -281,10 +281,12 @@ def notify_step(ctx: AppContext, page_id: int, policy: EscalationPolicyConfig, a
         position = (page_id, action.position.pass_number, action.position.step_index)
         scheduler.at(timeout_job_id(page_id), now + delay, "bot.jobs:page_timeout", position, grace=None)
         if transient:
-            scheduler.at(retry_job_id(page_id), now + RETRY_DELAY, "bot.jobs:page_retry", position, grace=None)
+            scheduler.at(retry_job_id(page_id), now + retry_delay(action.timeout), "bot.jobs:page_retry", position,
+                         grace=None)
     if transient:
+        seconds = int(retry_delay(action.timeout).total_seconds())
         _tell_channel(ctx, page_id, f":warning: Page `{page_id}`: Slack did not take the DM to "
-                      f"{', '.join(f'<@{u}>' for u in transient)}; retrying in {int(RETRY_DELAY.total_seconds())} s.")
+                      f"{', '.join(f'<@{u}>' for u in transient)}; retrying in {seconds} s.")
     elif not notified:
         _tell_channel(ctx, page_id, f":warning: Page `{page_id}`: nobody could be notified for "
                       f"{action.target.describe()}; moving to the next step.")
@@ -292,6 +294,14 @@ def notify_step(ctx: AppContext, page_id: int, policy: EscalationPolicyConfig, a
 
 
 RETRY_DELAY = timedelta(seconds=30)
+
+
+def retry_delay(step_timeout: timedelta | None) -> timedelta:
+    """When to DM again after a transient failure: 30 s, but always before the step times out (half its
+    timeout), so the person is retried before the page escalates past them."""
+    if step_timeout is None or step_timeout <= timedelta(0):
+        return RETRY_DELAY
+    return min(RETRY_DELAY, step_timeout / 2)
 # Slack errors that say "try again later" rather than "this person cannot be reached".
 _TRANSIENT_SLACK_ERRORS = {"ratelimited", "fatal_error", "internal_error", "service_unavailable", "request_timeout"}
 
@@ -442,7 +452,7 @@ def on_retry(ctx: AppContext, page_id: int, pass_number: int, step_index: int) -
     notified, transient = _send_page_dms(ctx, page_id, policy, action, content, pending, rotation, utcnow())
     scheduler = ctx.services.scheduler
     if transient and scheduler is not None:
-        scheduler.at(retry_job_id(page_id), utcnow() + RETRY_DELAY, "bot.jobs:page_retry",
+        scheduler.at(retry_job_id(page_id), utcnow() + retry_delay(action.timeout), "bot.jobs:page_retry",
                      (page_id, pass_number, step_index), grace=None)
     if notified:
         _tell_channel(ctx, page_id, f":white_check_mark: Page `{page_id}` reached "

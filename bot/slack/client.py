@@ -43,7 +43,11 @@ class _RateLimitRetries(_CountRetries, RateLimitErrorRetryHandler):
 
 
 class _ServerErrorRetries(_CountRetries, ServerErrorRetryHandler):
-    pass
+    """Retries every 5xx: slack_sdk's handler retries only 500 and 503, while a 502 from Slack's edge is as
+    transient as they are."""
+
+    def _can_retry(self, *, state, request, response=None, error=None) -> bool:
+        return response is not None and response.status_code >= 500
 
 
 class MeteredWebClient(WebClient):

@@ -139,6 +139,11 @@ def test_refire_after_the_incident_was_resolved_opens_a_new_incident_linked_as_r
         assert [p.incident_id for p in pages] == [first.id, new.id] and pages[1].state == "triggered"
     assert len(h.fake.calls_to("conversations.create")) == 2
     assert len(dms(h.fake)) == 2
+    # The new incident's pinned summary names the incident it recurred from.
+    summary = h.fake.wait_for(lambda f: next((c for c in f.calls_to("chat.postMessage")
+                                              if c.params.get("channel") == new.channel_id
+                                              and "Recurred" in str(c.params.get("blocks"))), None))
+    assert f"*Recurred*: incident {h.ctx.prefix.upper()}-{first.number}" in str(summary.params["blocks"])
 
 
 def test_refire_within_reopen_within_reopens_the_incident(paging, monkeypatch):

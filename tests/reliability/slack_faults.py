@@ -6,10 +6,9 @@ pin, announcement); a page when it ran through its whole policy with every step 
 retries ran out are finished by the leader's repair sweep (FIREWATCH_SWEEP_SECONDS shortens it to 5 s here) or by
 the page's own retry job.
 
-Known limit, reported rather than hidden: a step DM that fails after the client's retries is retried 30 s later
-(bot.paging.flows.RETRY_DELAY), but this drill's steps time out after 3 s, so the page escalates first and that
-person is not DMed again; slack_sdk also retries only 500 and 503, not 502. Such DMs are counted as `lost` and
-each must have its failure recorded on the page (never silent).
+A step DM that fails after the client's retries (which cover 429 and every 5xx) is retried by the page's retry
+job before the step times out (`bot.paging.flows.retry_delay`). A DM still lost would be counted as `lost`, with
+the failure recorded on the page.
 """
 
 from __future__ import annotations

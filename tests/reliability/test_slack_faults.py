@@ -1,6 +1,6 @@
 """Slack answering 429 (with Retry-After) or 5xx on a fifth of its calls: every one of 30 incident flows and 20 pages
-still completes; no step is DMed twice, and a step DM that failed after the client's retries is recorded as
-failed on its page (see the known limit in slack_faults.py). One real `firewatch serve`, on either backend. The time it took
+still completes; every step is DMed exactly once (a DM that failed after the client's retries is retried before
+its step times out). One real `firewatch serve`, on either backend. The time it took
 is printed by `python -m tests.reliability.measure --only slack`, not asserted."""
 
 from __future__ import annotations
@@ -15,9 +15,7 @@ def test_every_flow_and_page_completes_while_slack_rate_limits_and_fails(databas
     assert result.commands_refused == [], result
     assert (result.flows_complete, result.pages_complete) == (FLOWS, PAGES), result
     assert result.duplicates == 0, result
-    # A step DM Slack never took is recorded as failed on its page (and the page went on): never a silent loss.
-    assert result.lost_unrecorded == 0, result
-    assert sum(result.lost_errors.values()) == result.lost, result
+    assert result.lost == 0 and result.lost_unrecorded == 0, result
     # The faults really happened and the client really retried through them.
     assert result.injected.get(429) and sum(v for k, v in result.injected.items() if k >= 500), result
     assert result.retries > 0, result
