@@ -75,3 +75,11 @@ def page_retry(page_id: int, pass_number: int, step_index: int) -> None:
 
     if _fenced("page_retry"):
         on_retry(_ctx(), page_id, pass_number, step_index)
+
+
+def weekly_digest(rotation: str) -> None:
+    """Monday morning: the rotation's weekly digest (opt-in), then the next one is scheduled."""
+    from bot.rotations.digest import run_weekly_digest
+
+    if _fenced("weekly_digest"):
+        run_weekly_digest(_ctx(), rotation)

@@ -55,9 +55,12 @@ def _load_rotation(config_path: str, name: str) -> RotationConfig:
 
 
 def _inputs(rotation: RotationConfig) -> tuple[RotationConfig, dict]:
-    """Planner inputs: from the database when FIREWATCH_DATABASE_URL is set, else none (config only)."""
-    url = os.environ.get("FIREWATCH_DATABASE_URL")
-    if not url:
+    """Planner inputs from the database `serve` uses (FIREWATCH_DATABASE_URL, default ./firewatch.db), so the CLI
+    and the bot agree; config only when that default database does not exist yet."""
+    from bot.settings import DEFAULT_DATABASE_URL
+
+    url = os.environ.get("FIREWATCH_DATABASE_URL") or DEFAULT_DATABASE_URL
+    if url == DEFAULT_DATABASE_URL and not Path("firewatch.db").exists():
         return rotation, {}
     # Imported here: the engine itself stays free of storage; only this command-line adapter reads it.
     from bot.rotations.service import stored_inputs
@@ -67,7 +70,7 @@ def _inputs(rotation: RotationConfig) -> tuple[RotationConfig, dict]:
     problem = migration_problem(engine)
     engine.dispose()
     if problem:
-        _fail(f"FIREWATCH_DATABASE_URL: {problem}")
+        _fail(f"{url}: {problem}")
     return stored_inputs(url, rotation)
 
 

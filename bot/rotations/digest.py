@@ -55,3 +55,51 @@ def send_weekly_digest(ctx: AppContext, name: str, now: datetime | None = None) 
         result.problem = f"channel: {exc}"
         log.warning("weekly digest of %s not posted: %s", name, exc)
     return result
+
+
+DIGEST_HOUR = 9  # Monday 09:00 in the rotation's zone: the start of the working week there
+
+
+def digest_job_id(name: str) -> str:
+    return f"digest:{name}"
+
+
+def next_digest_time(zone, after: datetime) -> datetime:
+    """The first Monday 09:00 (in `zone`) strictly after `after`."""
+    local = after.astimezone(zone)
+    monday = (local - timedelta(days=local.weekday())).replace(hour=DIGEST_HOUR, minute=0, second=0, microsecond=0)
+    while monday <= local:
+        monday += WEEK
+    return monday
+
+
+def schedule_weekly_digest(ctx: AppContext, name: str, after: datetime | None = None) -> datetime | None:
+    """(Re)schedule `digest:<name>` for the next Monday morning when the rotation opted in (a rotation that opted
+    out since has its stored job removed). Returns when."""
+    scheduler = ctx.services.scheduler
+    rotation = service.rotation_config(ctx, name)
+    if scheduler is None:
+        return None
+    if not rotation.weekly_digest:
+        scheduler.cancel(digest_job_id(name))
+        return None
+    when = next_digest_time(rotation.zone, max(after or utcnow(), utcnow()))
+    scheduler.at(digest_job_id(name), when, "bot.jobs:weekly_digest", (name,), grace=6 * 3600)
+    return when
+
+
+def start_digests(ctx: AppContext) -> None:
+    """On start: every opted-in rotation has its next digest scheduled."""
+    for rotation in ctx.config.rotations:
+        try:
+            schedule_weekly_digest(ctx, rotation.name)
+        except Exception:  # noqa: BLE001 - one broken rotation must not stop the others (or the server)
+            log.exception("could not schedule the weekly digest of rotation %s", rotation.name)
+
+
+def run_weekly_digest(ctx: AppContext, name: str) -> DigestResult:
+    """The job: post this week's digest, then schedule next week's (even if this one could not be posted)."""
+    try:
+        return send_weekly_digest(ctx, name)
+    finally:
+        schedule_weekly_digest(ctx, name, utcnow() + timedelta(minutes=1))

@@ -13,3 +13,5 @@ def install(ctx: AppContext) -> None:
     from bot.rotations import handoff, routes
     ctx.services.routes.extend(routes.routes(ctx))
     ctx.services.on_start.append(lambda: handoff.start_handoffs(ctx))
+    from bot.rotations import digest
+    ctx.services.on_start.append(lambda: digest.start_digests(ctx))

@@ -34,6 +34,13 @@ rotations:
 """
 
 
+@pytest.fixture(autouse=True)
+def _away_from_any_firewatch_db(tmp_path, monkeypatch):
+    # Without FIREWATCH_DATABASE_URL the CLI reads ./firewatch.db, like `serve`: run where there is none.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("FIREWATCH_DATABASE_URL", raising=False)
+
+
 @pytest.fixture()
 def config_path(tmp_path):
     path = tmp_path / "firewatch.yaml"

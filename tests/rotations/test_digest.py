@@ -57,3 +57,35 @@ def test_digest_is_opt_in_and_says_when_nothing_is_overdue(harness_factory):
     h2 = start(harness_factory, _config())
     result = send_weekly_digest(h2.ctx, "payments")
     assert result.sent and "No follow-ups are overdue." in result.lines[-1]
+
+
+def test_next_digest_is_monday_morning_in_the_rotation_zone():
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    from bot.rotations.digest import next_digest_time
+
+    london = ZoneInfo("Europe/London")
+    # Wednesday 2027-03-03 → Monday 2027-03-08 09:00 London; Monday 08:59 → the same morning; 09:00 → next week.
+    assert next_digest_time(london, datetime(2027, 3, 3, 12, tzinfo=timezone.utc)) == datetime(2027, 3, 8, 9,
+                                                                                              tzinfo=london)
+    assert next_digest_time(london, datetime(2027, 3, 8, 8, 59, tzinfo=london)) == datetime(2027, 3, 8, 9,
+                                                                                          tzinfo=london)
+    assert next_digest_time(london, datetime(2027, 3, 8, 9, 0, tzinfo=london)) == datetime(2027, 3, 15, 9,
+                                                                                         tzinfo=london)
+
+
+def test_opted_in_rotation_has_its_digest_job_stored_and_the_job_posts_and_reschedules(harness_factory):
+    from bot import jobs
+    from bot.rotations.digest import digest_job_id
+
+    h = start(harness_factory, _config())
+    job = h.fake.wait_for(lambda f: h.ctx.services.scheduler.aps.get_job(digest_job_id("payments")))
+    assert job.func_ref == "bot.jobs:weekly_digest" and job.args == ("payments",)
+    first = job.next_run_time
+    jobs.weekly_digest("payments")
+    assert len(_posts(h)) == 1
+    again = h.ctx.services.scheduler.aps.get_job(digest_job_id("payments"))
+    assert again.next_run_time >= first
+    off = start(harness_factory, _config(opt_in=False))
+    assert off.ctx.services.scheduler.aps.get_job(digest_job_id("payments")) is None

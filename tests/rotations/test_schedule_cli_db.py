@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 
+import pytest
 import yaml
 from click.testing import CliRunner
 
@@ -17,6 +18,13 @@ ROTATION = {"name": "payments", "timezone": "UTC", "start": "2030-01-07",
             "shift": {"length": "1d", "handoff_time": "10:00"},
             "members": [{"user": "U0ANA"}, {"user": "U0BEN"}, {"user": "U0CAL"}],
             "rules": {"min_rest_shifts": 0}}
+
+
+@pytest.fixture(autouse=True)
+def _away_from_any_firewatch_db(tmp_path, monkeypatch):
+    # Without FIREWATCH_DATABASE_URL the CLI reads ./firewatch.db, like `serve`: run where there is none.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("FIREWATCH_DATABASE_URL", raising=False)
 
 
 def _preview(config, env) -> dict:
@@ -57,3 +65,16 @@ def test_unmigrated_database_is_a_clear_error(tmp_path):
                                 env={"FIREWATCH_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}"})
     assert result.exit_code == 1
     assert "run `firewatch db upgrade` first" in result.output
+
+
+def test_without_the_variable_the_cli_reads_the_database_serve_uses(tmp_path, monkeypatch):
+    """No FIREWATCH_DATABASE_URL: `serve`'s default ./firewatch.db is read when it exists (here unmigrated, so the
+    error names it); when it does not exist, the config alone is planned."""
+    config = tmp_path / "firewatch.yaml"
+    config.write_text(yaml.safe_dump({"rotations": [ROTATION]}))
+    assert _preview(config, {})["shifts"]  # no ./firewatch.db yet: planned from the config
+    (tmp_path / "firewatch.db").write_bytes(b"")
+    result = CliRunner().invoke(main, ["schedule", "preview", "--rotation", "payments", "--start", "2030-01-07",
+                                       "--end", "2030-01-10", "--config", str(config)])
+    assert result.exit_code == 1
+    assert "sqlite:///./firewatch.db" in result.output and "firewatch db upgrade" in result.output

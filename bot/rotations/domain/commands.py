@@ -12,6 +12,8 @@
     /oncall export [rotation]                           a private calendar (iCal) link
     /oncall export [rotation] revoke                    turn that link off
     /oncall explain [rotation] [when]                   why this person has this shift
+    /oncall cover [rotation] <start> <end> [reason]     offer your shifts in that time to eligible members
+    /oncall health [rotation] [period]                  the on-call health table (period 2027-Q1 or 2027-03)
     /oncall help
 
 `[rotation]` is optional when you are in exactly one rotation (or only one exists). Dates are `YYYY-MM-DD`
@@ -32,6 +34,8 @@ from bot.safety import neutralize_mentions
 MAX_WEEKS = 8
 DEFAULT_WEEKS = 2
 NOTE_MAX = 1000
+REASON_MAX = 300
+_PERIOD = re.compile(r"^\d{4}-(Q[1-4]|\d{2})$", re.IGNORECASE)
 
 USAGE = """*`/oncall` commands* (`[rotation]` can be left out when you are in one rotation)
 • `/oncall who [rotation]` — who is on call now and next
@@ -44,10 +48,15 @@ USAGE = """*`/oncall` commands* (`[rotation]` can be left out when you are in on
 • `/oncall note [rotation] <text>` — a note for the next handoff
 • `/oncall fairness [rotation]` — burden, fair share, nights, weekends, holidays
 • `/oncall export [rotation]` — a private calendar link (`… revoke` turns it off) · `/oncall explain [rotation] [when]` — why that person
+• `/oncall cover [rotation] <start> <end> [reason]` — offer your shifts in that time to the members who may take
+  them, lowest burden first; the first to accept takes them
+• `/oncall health [rotation] [period]` — shifts, nights, weekends, holidays, streaks, burden vs share (this quarter,
+  or `2027-Q1` / `2027-03`), with a chart sent to you
 • `/oncall contact add sms +447700900123` · `contact list` · `contact test` — how you are reached when paged
 Dates: `2027-03-01` (whole day; an end date is included), `2027-03-01T14:00`, `today`, `tomorrow` — in the rotation's time zone."""
 
-VERBS = ("help", "who", "schedule", "swap", "override", "away", "note", "fairness", "export", "explain")
+VERBS = ("help", "who", "schedule", "swap", "override", "away", "note", "fairness", "export", "explain", "cover",
+         "health")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{1,2}:\d{2}$")
 # Years a rotation date can sensibly name; outside them (9999-12-31) date arithmetic would overflow.
@@ -151,6 +160,10 @@ def parse_oncall_command(text: str, rotations: list[str]) -> OncallCommand:
         return _parse_swap(args)
     if verb in ("override", "away"):
         return _parse_span(args)
+    if verb == "cover":
+        return _parse_cover(args, text)
+    if verb == "health":
+        return _parse_health(args)
     return _parse_note(args, text, tokens[0])
 
 
@@ -232,3 +245,28 @@ def _parse_note(a: _Args, text: str, verb_token: str) -> OncallCommand:
     if rotation:
         raw = raw[len(rotation):].strip() if raw.lower().startswith(rotation) else raw
     return OncallCommand("note", rotation, {"text": raw or body})
+
+
+def _parse_cover(a: _Args, text: str) -> OncallCommand:
+    """`cover [rotation] <start> <end> [reason]`; the reason keeps its own spacing."""
+    usage = "`/oncall cover [rotation] <start> <end> [reason]`"
+    if len(a.rest) < 2:
+        raise OncallUsageError(f"a cover request needs a start and an end: {usage}")
+    start, end = parse_moment(a.rest[0], "the start"), parse_moment(a.rest[1], "the end")
+    reason = ""
+    if len(a.rest) > 2:
+        # Everything after the end date, as typed (not re-joined tokens).
+        raw = (text or "").strip()
+        cut = raw.find(a.rest[1], raw.find(a.rest[0]) + len(a.rest[0])) + len(a.rest[1])
+        reason = raw[cut:].strip() or " ".join(a.rest[2:])
+    if len(reason) > REASON_MAX:
+        raise OncallUsageError(f"the reason is {len(reason)} characters; keep it under {REASON_MAX}")
+    return OncallCommand("cover", a.rotation, {"start": start, "end": end, "reason": reason})
+
+
+def _parse_health(a: _Args) -> OncallCommand:
+    period = None
+    if a.rest and _PERIOD.match(a.rest[0]):
+        period = a.rest.pop(0).upper()
+    a.no_more("/oncall health [rotation] [period like 2027-Q1 or 2027-03]")
+    return OncallCommand("health", a.rotation, {"period": period})

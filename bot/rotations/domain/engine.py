@@ -49,13 +49,12 @@ from bot.rotations.domain.models import (
     Violation,
 )
 from bot.rotations.domain.numbers import signed
-from bot.rotations.domain.optimizer import BlockProblem, solve_block
 from bot.rotations.domain.timeline import UTC, ShiftGrid, Slot, overlaps, subtract, to_aware
 
 # How much fairness (in units of the shift's own weight) we give up to keep the previously planned person.
 STABILITY_TOLERANCE = 1.0
 # Severity of constraint breaches when nobody is eligible and the least-bad person must be picked.
-_SEVERITY = {"same_person": 1000, "not_member": 100, "unavailable": 10, "rest": 3, "seniority": 2}
+_SEVERITY = {"same_person": 1000, "not_member": 100, "unavailable": 10, "rest": 3, "seniority": 2, "holiday": 1}
 _NEVER = -10**9
 # The optimising planner solves the grid in blocks of about 13 weeks, aligned on the rotation's own anchor, so
 # the plan of a date never depends on the window asked for (each block sees only the blocks before it).
@@ -78,11 +77,17 @@ class MemberLedger:
     primary_shifts: int = 0
     secondary_shifts: int = 0
     events: int = 0
+    holiday_share: float = 0.0  # fair share of the holiday hours worked by members of the same country
 
     @property
     def deviation(self) -> float:
         """Positive: carried more than the fair share."""
         return self.burden - self.share
+
+    @property
+    def holiday_deviation(self) -> float:
+        """Holiday hours worked minus the fair share of them (positive: more than the share)."""
+        return self.hours.holiday_hours - self.holiday_share
 
 
 @dataclass
@@ -252,6 +257,7 @@ class _Planner:
         self.window_slots = math.ceil(window_rule.window_delta / rotation.shift.step) if window_rule else 0
         self.window_cap = window_rule.shifts if window_rule else 0
         self._init_weekend_rule(rotation)
+        self._init_holiday_rule(rotation)
         self.roles = ROLES if rotation.secondary else (PRIMARY,)
         self.pair_senior = rotation.secondary and rotation.rules.senior_in_every_pair
         self.secondary_factor = rotation.rules.secondary_weight
@@ -366,12 +372,25 @@ class _Planner:
         line.burden += shift.weight
         breakdown = self._weight_for(shift.user, shift.start, shift.end)
         line.hours = line.hours + breakdown
+        self._distribute_holidays(shift.user, breakdown.holiday_hours, shift.start, shift.end)
         if shift.role == SECONDARY:
             line.secondary_shifts += 1
         else:
             line.primary_shifts += 1
             self.heaviest = max(self.heaviest, shift.weight)
         self._distribute(shift.weight, shift.start, shift.end)
+
+    def _distribute_holidays(self, user: str, hours: float, start: datetime, end: datetime) -> None:
+        """Add holiday hours worked by `user` to the holiday share of their country group, split by capacity."""
+        for member, fraction in self._holiday_fractions(user, start, end).items():
+            self.ledger[member].holiday_share += hours * fraction
+
+    def _holiday_fractions(self, user: str, start: datetime, end: datetime) -> dict[str, float]:
+        """Each group member's fraction of holiday hours `user` works in [start, end) (empty without a group)."""
+        group = self.holiday_groups.get(self.members[user].country or "", ())
+        caps = {u: self._capacity(u, start, end) for u in group}
+        total = sum(caps.values())
+        return {u: c / total for u, c in caps.items() if c > 0} if hours_positive(total) else {}
 
     def _book_event(self, event: BurdenEvent) -> None:
         if event.user not in self.members:
@@ -384,8 +403,11 @@ class _Planner:
     # -- constraints -----------------------------------------------------------------------------------
 
     def _reasons(self, user: str, role: str, k: int, pieces: list[tuple[datetime, datetime]],
-                 taken: dict[str, str], extra: dict[str, set[int]] | None = None) -> list[tuple[str, str]]:
-        """Hard-constraint breaches for `user` taking `role` in slot k; empty means eligible."""
+                 taken: dict[str, str], extra: dict[str, set[int]] | None = None,
+                 holidays: bool = True) -> list[tuple[str, str]]:
+        """Hard-constraint breaches for `user` taking `role` in slot k; empty means eligible.
+
+        `holidays=False` leaves out `balance_holidays`, which the optimiser handles over the whole block."""
         reasons: list[tuple[str, str]] = []
         start, end = pieces[0][0], pieces[-1][1]
         joined, left = self.window[user]
@@ -424,7 +446,35 @@ class _Planner:
         if self.weekend_window and self._weekend_breach(user, k, extra):
             rule = self.rotation.rules.max_weekends_in_window
             reasons.append(("rest", f"already on call {rule.weekends} weekend(s) within {rule.window}"))
+        if holidays and self.balance_holidays and (breach := self._holiday_breach(user, pieces)):
+            reasons.append(("holiday", breach))
         return reasons
+
+    def _init_holiday_rule(self, rotation: RotationConfig) -> None:
+        self.balance_holidays = rotation.rules.balance_holidays
+        self.shift_hours = rotation.shift.step.total_seconds() / 3600  # the rule's tolerance: one shift's hours
+        self.holiday_groups: dict[str, list[str]] = defaultdict(list)
+        for m in sorted(rotation.members, key=lambda m: m.user):
+            if m.country:
+                self.holiday_groups[m.country].append(m.user)
+
+    def _holiday_hours(self, user: str, pieces: list[tuple[datetime, datetime]]) -> float:
+        if user not in self.members:
+            return 0.0
+        return sum(self._weight_for(user, a, b).holiday_hours for a, b in pieces)
+
+    def _holiday_breach(self, user: str, pieces: list[tuple[datetime, datetime]]) -> str | None:
+        """Why `user` may not take these holiday hours: they would end more than one shift above their share."""
+        hours = self._holiday_hours(user, pieces)
+        if not hours_positive(hours):
+            return None
+        line = self.ledger[user]
+        fraction = self._holiday_fractions(user, pieces[0][0], pieces[-1][1]).get(user, 0.0)
+        after = line.holiday_deviation + hours * (1 - fraction)
+        if after <= self.shift_hours + 1e-6:
+            return None
+        return (f"has already worked {line.hours.holiday_hours:.0f} holiday hours, more than a fair share "
+                f"({line.holiday_share:.0f}); this shift has {hours:.0f} more")
 
     def _init_weekend_rule(self, rotation: RotationConfig) -> None:
         rule = rotation.rules.max_weekends_in_window
@@ -558,6 +608,9 @@ class _Planner:
 
     def _solve_block(self, block: list[Slot], deadline: float) -> dict[tuple[int, str], str] | None:
         """Describe the block to the solver and return {(slot, role): user}, or None to plan it greedily."""
+        # Imported here: OR-Tools (with numpy and pandas) costs ~90 MB, which a process that never plans is spared.
+        from bot.rotations.domain.optimizer import BlockProblem, solve_block
+
         remaining = deadline - time.monotonic()
         if remaining <= 0.05 or not block:
             return None
@@ -711,11 +764,25 @@ class _Planner:
 
     def _preference(self, k: int) -> list[str]:
         """Members ordered best first: largest deficit, then longest rest, then user id."""
+        holiday = self._holiday_priority(k)
+
         def key(user: str) -> tuple:
             line = self.ledger[user]
             last = self.last_slot_before(user, k)
-            return (-(line.share - line.burden), last, user)
+            return (holiday.get(user, 0), -(line.share - line.burden), last, user)
         return sorted(self.order, key=key)
+
+    def _holiday_priority(self, k: int) -> dict[str, int]:
+        """With balance_holidays, on a slot with holiday hours: people half a shift or more below their holiday
+        share come first and those half a shift above come last, so nobody falls a whole shift behind."""
+        if not self.balance_holidays:
+            return {}
+        slot = self._slots.get(k) or self.grid.slot(k)
+        out = {}
+        for user in self.order:
+            if hours_positive(self._holiday_hours(user, [(slot.start, slot.end)])):
+                out[user] = round(self.ledger[user].holiday_deviation / self.shift_hours)
+        return out
 
     def last_slot_before(self, user: str, k: int) -> int:
         """Index of the user's most recent slot before k (planned or fixed); very negative if none."""
@@ -903,7 +970,7 @@ class _Planner:
     def _check_fixed(self, shift: Shift) -> None:
         k = self.grid.index_at(shift.start)
         for kind, message in self._reasons(shift.user, shift.role, k, [(shift.start, shift.end)], {}):
-            if kind == "rest":
+            if kind in ("rest", "holiday"):
                 continue  # published shifts are adjacent to themselves when split; rest is a planning rule
             self.violations.append(Violation(
                 kind, shift.user, shift.role, shift.start, shift.end,
@@ -978,6 +1045,10 @@ class _Planner:
                     for u, l in self.ledger.items()
                 ]
                 self.decisions.append(Decision(s.role, s.user, s.start, s.end, s.source, candidates, note))
+
+
+def hours_positive(value: float) -> bool:
+    return value > 1e-12
 
 
 def _names(names: list[str]) -> str:
