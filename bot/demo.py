@@ -11,12 +11,13 @@ import tempfile
 import threading
 import time
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Callable
 
 from bot.config import parse_config
 from bot.devtools.fake_slack import FakeSlack, FakeSlackServer
+from bot.devtools.loopback import JsonRequestHandler
 from bot.devtools.signed_requests import SlackSender
 from bot.devtools.transcript import Transcript
 from bot.server import build_context, start_in_thread
@@ -84,37 +85,26 @@ class GitHubStandIn:
         self.issues: list[dict] = []
         stand_in = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args) -> None:  # the transcript says what happened
-                pass
-
-            def _reply(self, status: int, body: dict) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
+        class Handler(JsonRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 parts = self.path.strip("/").split("/")
                 if not self.headers.get("Authorization", "").startswith("Bearer "):
-                    return self._reply(401, {"message": "Requires authentication"})
+                    return self.reply_json(401, {"message": "Requires authentication"})
                 if len(parts) != 4 or parts[0] != "repos" or parts[3] != "issues":
-                    return self._reply(404, {"message": "Not Found"})
+                    return self.reply_json(404, {"message": "Not Found"})
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
                 if not str(body.get("title") or "").strip():
-                    return self._reply(422, {"message": "Validation Failed"})
+                    return self.reply_json(422, {"message": "Validation Failed"})
                 number = len(stand_in.issues) + 1
                 issue = {"number": number, "title": body["title"], "state": "open",
                          "html_url": f"https://github.com/{parts[1]}/{parts[2]}/issues/{number}"}
                 stand_in.issues.append(issue)
-                self._reply(201, issue)
+                self.reply_json(201, issue)
 
             def do_GET(self) -> None:  # noqa: N802
                 parts = self.path.split("?")[0].strip("/").split("/")
                 found = [i for i in stand_in.issues if len(parts) == 5 and str(i["number"]) == parts[4]]
-                self._reply(200, found[0]) if found else self._reply(404, {"message": "Not Found"})
+                self.reply_json(200, found[0]) if found else self.reply_json(404, {"message": "Not Found"})
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"

@@ -11,8 +11,10 @@ import json
 import re
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from urllib.parse import parse_qs
+
+from bot.devtools.loopback import JsonRequestHandler
 
 _PATH = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-zA-Z]+)/(Messages|Calls)\.json$")
 
@@ -35,29 +37,18 @@ class TwilioStandIn:
     def start(self) -> "TwilioStandIn":
         standin = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):  # quiet
-                pass
-
-            def _answer(self, status: int, body: dict) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
+        class Handler(JsonRequestHandler):
             def do_POST(self):
                 form = {k: v[0] for k, v in parse_qs(self.rfile.read(int(self.headers["Content-Length"] or 0))
                                                      .decode()).items()}
                 match = _PATH.match(self.path)
                 expected = "Basic " + base64.b64encode(f"{standin.account_sid}:{standin.auth_token}".encode()).decode()
                 if self.headers.get("Authorization") != expected or not match or match.group(1) != standin.account_sid:
-                    return self._answer(401, {"code": 20003, "message": "Authenticate", "status": 401})
+                    return self.reply_json(401, {"code": 20003, "message": "Authenticate", "status": 401})
                 kind = match.group(2)
                 needed = ["To", "From", "Body"] if kind == "Messages" else ["To", "From"]
                 if any(not form.get(n) for n in needed) or (kind == "Calls" and not (form.get("Url") or form.get("Twiml"))):
-                    return self._answer(400, {"code": 21604, "message": "missing a required parameter", "status": 400})
+                    return self.reply_json(400, {"code": 21604, "message": "missing a required parameter", "status": 400})
                 prefix = "SM" if kind == "Messages" else "CA"
                 sid = f"{prefix}{len(standin.requests) + 1:032d}"
                 standin.requests.append({"kind": kind, "form": form, "sid": sid})
@@ -65,7 +56,7 @@ class TwilioStandIn:
                         "status": "queued", "date_created": "Thu, 03 Dec 2026 10:00:00 +0000"}
                 if kind == "Messages":
                     body["body"] = form["Body"]
-                self._answer(201, body)
+                self.reply_json(201, body)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
