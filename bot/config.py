@@ -159,7 +159,7 @@ class FirewatchConfig(StrictModel):
                                     "secondary (set secondary: true on the rotation, or page its primary)")
         severities = set(self.incidents.severity_names)
         for i, route in enumerate(self.alert_routes):
-            if route.policy not in policy_names:
+            if route.policy is not None and route.policy not in policy_names:  # service routes: bot.catalog
                 problems.append(f"alert_routes[{i}].policy: unknown escalation policy {route.policy!r}")
             unknown = sorted({v for v in route.severity_map.values() if v not in severities})
             if unknown:

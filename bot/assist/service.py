@@ -31,7 +31,10 @@ from bot.incidents import messages as incident_messages
 from bot.incidents import store as incident_store
 from bot.assist.domain import ChangeEvent, RcaResult, TriageSuggestion, Usage, rca, resolve_settings, triage
 from bot.assist.domain.budget import budget_lines
+from bot.assist.domain.heuristic import ServiceOwner
+from bot.assist.domain.models import RotationOption
 from bot.assist.domain.triage import keep_declared_severity, says_something
+from bot.catalog.domain import services_for
 from bot.assist.llm_client import LLMClient
 from storage.models import ChangeEventRecord, Incident, LLMUsageRecord, SuggestionRecord
 from storage.types import utcnow
@@ -184,6 +187,18 @@ def triage_payload(ctx: AppContext, bundle: ev.EvidenceBundle, result: TriageSug
     }
 
 
+def catalog_rotation_options(ctx: AppContext) -> list[RotationOption]:
+    """The rotations triage may suggest, each with the catalog services it owns (the model sees them)."""
+    return [RotationOption(r.name, tuple(s.name for s in ctx.config.services if s.owner == r.name))
+            for r in ctx.config.rotations]
+
+
+def incident_catalog(ctx: AppContext, bundle: ev.EvidenceBundle) -> list[ServiceOwner]:
+    """The incident's catalog services (named at declare, by its alerts, in its title) with their owners."""
+    found = services_for(bundle.incident.title or "", bundle.services, ctx.config.services)
+    return [ServiceOwner(s.name, s.owner) for s in found]
+
+
 def run_triage(ctx: AppContext, incident_id: int, *, trigger: str = "declare") -> int | None:
     """Gather evidence, suggest (LLM or heuristic), store and post in the incident channel. Returns the
     suggestion id; None if the incident does not exist, or if an automatic (declare/alert) suggestion says
@@ -192,8 +207,9 @@ def run_triage(ctx: AppContext, incident_id: int, *, trigger: str = "declare") -
     if bundle is None:
         return None
     client = llm_client(ctx)
-    result = triage(bundle.incident, bundle.items, ev.severity_options(ctx), ev.rotation_options(ctx), client,
-                    display_name=display_namer(ctx), default_severity=ctx.config.incidents.default_severity)
+    result = triage(bundle.incident, bundle.items, ev.severity_options(ctx), catalog_rotation_options(ctx), client,
+                    display_name=display_namer(ctx), default_severity=ctx.config.incidents.default_severity,
+                    catalog=incident_catalog(ctx, bundle))
     record_usage(ctx, incident_id, "triage", client, result.usage, result.llm_calls)
     if bundle.source != "alert":  # a person chose this severity (alerts carry the sender's)
         result = keep_declared_severity(result, bundle.incident.severity, ev.severity_options(ctx),

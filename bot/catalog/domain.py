@@ -77,6 +77,20 @@ def services_in_title(title: str, services: list[ServiceConfig]) -> list[str]:
     return [s.name for s in services if re.search(rf"(?<![\w-]){re.escape(s.name)}(?![\w-])", title, re.IGNORECASE)]
 
 
+def services_for(title: str, label_services: list[str], services: list[ServiceConfig]) -> list[ServiceConfig]:
+    """The catalog services of an incident, each once: the one named at declare (`checkout: ...`), then those
+    its alerts' labels name, then those whose name appears in the title."""
+    names = [n for n in [declared_service(title, services)] if n] + list(label_services)
+    names += services_in_title(title, services)
+    by_name = {s.name.lower(): s for s in services}
+    found: list[ServiceConfig] = []
+    for name in names:
+        svc = by_name.get(name.strip().lower())
+        if svc is not None and svc not in found:
+            found.append(svc)
+    return found
+
+
 def bookmark_links(service: ServiceConfig) -> list[tuple[str, str, str]]:
     """`(kind, title, link)` of the channel bookmarks a service brings: its runbook, then its dashboards."""
     links = [("runbook", f"{service.name} runbook", service.runbook)] if service.runbook else []
@@ -96,6 +110,23 @@ def bridge_link(template: str | None, number: int, channel: str) -> str | None:
         return None
 
 
+def _route_problems(config) -> list[str]:
+    """Alert routes naming a service: it must exist and have an escalation policy or an owner to page."""
+    problems: list[str] = []
+    by_name = {s.name.lower(): s for s in config.services}
+    for i, route in enumerate(config.alert_routes):
+        if not route.service:
+            continue
+        svc = by_name.get(route.service.strip().lower())
+        known = ", ".join(sorted(s.name for s in config.services)) or "none are configured under services:"
+        if svc is None:
+            problems.append(f"alert_routes[{i}].service: unknown service {route.service!r} (known: {known})")
+        elif not route.policy and not svc.escalation_policy and not svc.owner:
+            problems.append(f"alert_routes[{i}].service: service {svc.name!r} has neither escalation_policy nor "
+                            "owner, so the route would page nobody; give the service one, or the route a policy")
+    return problems
+
+
 def cross_check(config) -> list[str]:
     """Problems spanning sections (unknown rotations, policies), one `key.path: message` line each."""
     problems: list[str] = []
@@ -109,6 +140,7 @@ def cross_check(config) -> list[str]:
             problems.append(f"services[{i}].owner: unknown rotation {svc.owner!r}")
         if svc.escalation_policy and svc.escalation_policy not in policies:
             problems.append(f"services[{i}].escalation_policy: unknown escalation policy {svc.escalation_policy!r}")
+    problems += _route_problems(config)
     bridge = config.incidents.bridge_url
     if bridge and bridge_link(bridge, 1, "C0") is None:
         problems.append(f"incidents.bridge_url: {bridge!r} is not a valid template (only {{number}} and {{channel}} "

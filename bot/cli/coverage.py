@@ -110,11 +110,14 @@ def simulate_alert(labels: str, at_text: str | None, config_path: str | None) ->
 
 
 def _print_simulation(cfg, result, shown: str) -> None:
-    route, policy = result.route, cfg.policy(result.route.policy)
+    route, policy = result.route, result.policy
     start = result.notices[0].at
     match = ", ".join(f"{k}={v}" for k, v in route.match.items()) or "everything"
     click.echo(f"alert {shown} at {_utc(start)}")
-    click.echo(f"route {cfg.alert_routes.index(route) + 1} (match {match}) -> escalation policy {policy.name!r}: "
+    # A route from the catalog (the alert's `service` label, no configured route matched) has no index.
+    which = (f"route {cfg.alert_routes.index(route) + 1} (match {match})" if route in cfg.alert_routes
+             else f"service {route.service!r} (the alert's service label)")
+    click.echo(f"{which} -> escalation policy {policy.name!r}: "
                f"{len(policy.steps)} step(s), {policy.repeat} pass(es)")
     for n in result.notices:
         offset = f"+{format_duration(n.at - start)}"

@@ -17,8 +17,8 @@ from bot.context import AppContext
 from bot.core.slack_errors import slack_error_code
 from bot.coverage import domain, messages, store
 from bot.coverage.domain import WINDOW, Notice, Piece, Problem
-from bot.paging.domain.config import AlertRouteConfig, NotifyTarget
-from bot.paging.domain.routing import route_alert
+from bot.paging.domain.config import AlertRouteConfig, EscalationPolicyConfig, NotifyTarget
+from bot.paging.domain.routing import policy_for_route, route_for
 from bot.rotations.domain import PRIMARY, SECONDARY, on_call_at, plan_window
 from storage.types import utcnow
 
@@ -221,6 +221,7 @@ class Simulation:
     route: AlertRouteConfig | None
     fallback_channel: str | None
     notices: list[Notice]
+    policy: EscalationPolicyConfig | None = None  # the policy the route pages (a service's, an ad-hoc one)
 
 
 def simulate_alert(ctx: AppContext, labels: dict[str, str], at: datetime | None = None) -> Simulation:
@@ -228,10 +229,14 @@ def simulate_alert(ctx: AppContext, labels: dict[str, str], at: datetime | None 
     from bot.contacts.service import plan_for
 
     at = at or utcnow()
-    route = route_alert(labels, ctx.config.alert_routes)
-    if route is None:
+    from bot.paging.flows import policy_named
+
+    cfg = ctx.config
+    route = route_for(labels, cfg.alert_routes, cfg.services, cfg.escalation_policies)
+    policy_name = policy_for_route(route, cfg.services, cfg.escalation_policies) if route is not None else None
+    policy = policy_named(ctx, policy_name) if policy_name else None
+    if route is None or policy is None:
         return Simulation(labels, None, ctx.config.webhooks.fallback_channel, [])
-    policy = ctx.config.policy(route.policy)
     plans: dict[str, list] = {}
 
     def steps_for(user: str):
@@ -240,7 +245,7 @@ def simulate_alert(ctx: AppContext, labels: dict[str, str], at: datetime | None 
         return plans[user]
 
     notices = domain.simulate(policy, at, lambda target, when: _holder(ctx, target, when), steps_for)
-    return Simulation(labels, route, ctx.config.webhooks.fallback_channel, notices)
+    return Simulation(labels, route, ctx.config.webhooks.fallback_channel, notices, policy)
 
 
 def _holder(ctx: AppContext, target: NotifyTarget, at: datetime) -> str | None:

@@ -37,9 +37,10 @@ def metrics_lines(incident: Incident) -> list[str]:
 
 
 def summary_blocks(incident: Incident, roles: dict[str, str], prefix: str, *,
-                   recurred_from: int | None = None) -> list[dict[str, Any]]:
+                   recurred_from: int | None = None, budget_lines: list[str] | None = None) -> list[dict[str, Any]]:
     """The pinned summary in the incident channel, updated in place on every change. `recurred_from`: the number
-    of the resolved incident whose alert group fired again and opened this one."""
+    of the resolved incident whose alert group fired again and opened this one. `budget_lines`: one line per SLO
+    of the incident's services (`Error budget: checkout-availability 60% left · burning 20× (1 h)`)."""
     role_text = " · ".join(f"{r}: <@{roles[r]}>" for r in ROLES if r in roles) or "no roles assigned yet"
     fields = [
         {"type": "mrkdwn", "text": f"*Severity*\n{incident.severity.upper()}"},
@@ -59,6 +60,9 @@ def summary_blocks(incident: Incident, roles: dict[str, str], prefix: str, *,
             "(the same alert group fired again after that incident was resolved)")}})
     if incident.description:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "*Description*\n" + _safe(incident.description)}})
+    if budget_lines:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _safe(
+            "\n".join(f":chart_with_downwards_trend: {line}" for line in budget_lines[:10]), 2900)}})
     if incident.status == "resolved":
         text = "\n".join(metrics_lines(incident))
         if incident.resolution_summary:

@@ -22,7 +22,8 @@ from bot.context import AppContext
 from bot.core.metrics import record_page
 from bot.core.slack_errors import slack_error_code
 from bot.correlation import bind_page
-from bot.paging.domain import escalation
+from bot.paging.domain import escalation, routing
+from bot.paging.domain.routing import ADHOC_PREFIX
 from bot.paging import messages, store
 from bot.paging.domain.burden import page_burden
 from bot.paging.domain.config import EscalationPolicyConfig, EscalationStepConfig, NotifyTarget
@@ -33,7 +34,6 @@ from storage.models import BurdenRecord, PageNotification, PageRecord
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
-ADHOC_PREFIX = "adhoc:"
 
 
 def timeout_job_id(page_id: int) -> str:
@@ -68,11 +68,7 @@ def policy_named(ctx: AppContext, name: str) -> EscalationPolicyConfig | None:
 
 def policy_for_rotation(ctx: AppContext, rotation: str) -> str:
     """The configured policy whose first step pages this rotation, else the ad-hoc one."""
-    for policy in ctx.config.escalation_policies:
-        first = policy.steps[0].target()
-        if first.kind == "rotation" and first.name == rotation:
-            return policy.name
-    return f"{ADHOC_PREFIX}rotation:{rotation}"
+    return routing.policy_for_rotation(ctx.config.escalation_policies, rotation)
 
 
 # -- who gets notified ----------------------------------------------------------------------------------------

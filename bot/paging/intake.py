@@ -25,7 +25,7 @@ from bot.core.metrics import ALERTS
 from bot.paging import flows, messages, store
 from bot.paging.domain.alerts import Alert, AlertGroup, dedup_key, group_identity, parse_webhook
 from bot.paging.messages import PageContent
-from bot.paging.domain.routing import route_alert, severity_for
+from bot.paging.domain.routing import policy_for_route, route_for, service_title, severity_for
 from storage.models import AlertGroupIncident, AlertRecord, PageRecord
 from storage.types import utcnow
 
@@ -239,7 +239,7 @@ def _process_batch(ctx: AppContext, rows: list[AlertRecord]) -> list[AlertRecord
     routed, unrouted = [], []
     for row in rows:
         alert, group_title = _rebuild(row)
-        route = route_alert(alert, ctx.config.alert_routes)
+        route = route_for(alert, ctx.config.alert_routes, ctx.config.services, ctx.config.escalation_policies)
         (routed if route is not None else unrouted).append((row, alert, route, group_title))
     if not routed:
         return [r[0] for r in unrouted]
@@ -264,12 +264,13 @@ def _open_group_page(ctx: AppContext, group: str, routed: list) -> int:
     row, alert, route, group_title = routed[0]
     severity = severity_for(alert, route) or ctx.config.incidents.default_severity
     content = PageContent.from_alerts([r[1] for r in routed], severity)
-    page_id = flows.create_page(ctx, policy_name=route.policy, content=content, requester=None, source=alert.source,
+    policy = policy_for_route(route, ctx.config.services, ctx.config.escalation_policies)
+    page_id = flows.create_page(ctx, policy_name=policy, content=content, requester=None, source=alert.source,
                                 channel_id=None, incident_id=None, alert_key=group)
     with ctx.session() as s:
         for member in routed:
             fresh = s.get(AlertRecord, member[0].id)
-            fresh.route_policy, fresh.page_id = route.policy, page_id
+            fresh.route_policy, fresh.page_id = policy, page_id
             s.add(fresh)
     return page_id
 
@@ -282,7 +283,10 @@ def _attach_incident(ctx: AppContext, page_id: int, routed: list) -> None:
         if page is None or page.incident_id is not None or page.state == "resolved":
             return
         severity = page.severity or ctx.config.incidents.default_severity
-    row, _alert, _route, group_title = routed[0]
+    row, _alert, route, group_title = routed[0]
+    # A route naming a service makes it the incident's: named in the title, its owner is invited and its runbook
+    # bookmarked like a declare's (bot.followups.bookmarks).
+    group_title = service_title(route, group_title)
     _let_pages_go_first()
     incident_id = _incident_for_group(ctx, row, group_title, severity)
     with ctx.session() as s:

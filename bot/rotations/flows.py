@@ -439,8 +439,114 @@ def ical_feed(ctx: AppContext, rotation: str, token: str) -> tuple[int, bytes]:
     return 200, to_ical(events, calendar_name=f"On call: {rotation}", names=names, revisions=revisions)
 
 
+# -- cover requests --------------------------------------------------------------------------------------------------
+
+def _cover(ctx: AppContext, cmd: OncallCommand, user: str) -> Reply:
+    """Offer the asker's time in the range by DM to each eligible member, lowest burden first.
+
+    DMs rather than one channel post: only the eligible people get a button (nobody else can press it), each
+    sees their place in the order, and nobody has to watch a busy channel to notice they were asked."""
+    name = pick_rotation(ctx, cmd.rotation, user, "cover")
+    cfg = service.rotation_config(ctx, name)
+    start, end = _range(cmd.args["start"], cmd.args["end"], cfg.zone)  # type: ignore[arg-type]
+    request = service.cover_request(ctx, name, user, start, end)
+    if not request.candidates:
+        why = "; ".join(f"<@{u}> {w}" for u, w in sorted(request.skipped.items())) or "nobody else is in it"
+        raise RotationError(f"nobody in *{name}* can take that time without breaking a rule ({why}). "
+                            f"Ask an admin for `/oncall override {name} @someone <start> <end>`.")
+    offer = service.open_cover(ctx, request, str(cmd.args.get("reason") or ""))
+    posts, failed = [], []
+    for i, cand in enumerate(request.candidates, 1):
+        blocks = messages.cover_offer_blocks(offer.id, name, user, offer.reason, request.pieces, i,
+                                             len(request.candidates))
+        try:
+            dm = ctx.slack.conversations_open(users=cand.user)["channel"]["id"]
+            resp = ctx.slack.chat_postMessage(channel=dm, text=messages.cover_offer_text(name, user), blocks=blocks)
+            posts.append({"user": cand.user, "channel": dm, "ts": resp["ts"]})
+        except Exception as exc:  # noqa: BLE001
+            log.warning("cover %s: could not DM %s: %s", offer.id, cand.user, exc)
+            failed.append(cand.user)
+    service.set_cover_posts(ctx, offer.id, posts, None if posts else "failed")
+    if not posts:
+        raise RotationError("I couldn't reach any of the members who could cover; nothing was asked, try again shortly")
+    asked = [c for c in request.candidates if c.user not in failed]
+    text = messages.cover_requested_reply(name, request.pieces, asked, failed, request.skipped)
+    return Reply(text, messages.sections([text]))
+
+
+def take_cover(ctx: AppContext, offer_id: int, user: str) -> tuple[str, bool]:
+    """A candidate pressed "Take these shifts". Returns (text for them, whether their DM is done)."""
+    now = utcnow()
+    result = service.take_cover(ctx, offer_id, user, now)
+    offer = result.offer
+    if not result.taken:
+        return result.message, bool(offer is not None and offer.status != "open")
+    pieces = service.cover_pieces(offer)
+    cfg = service.rotation_config(ctx, offer.rotation)
+    handoff.schedule_next_handoff(ctx, offer.rotation, now)
+    if any(p.start <= now for p in pieces):
+        handoff.sync_usergroup(ctx, cfg, handoff.current_people(ctx, offer.rotation, now))
+    closed = messages.cover_closed_blocks(offer.rotation, offer.requester_id, pieces, user)
+    for post in offer.posts:
+        try:
+            ctx.slack.chat_update(channel=post["channel"], ts=post["ts"], text=f"Taken by <@{user}>", blocks=closed)
+        except Exception as exc:  # noqa: BLE001
+            log.warning("cover %s: could not update the offer to %s: %s", offer.id, post.get("user"), exc)
+    _tell(ctx, offer.requester_id, messages.cover_taken_dm(offer.rotation, pieces, taker=user,
+                                                           requester=offer.requester_id, for_user=offer.requester_id))
+    _tell(ctx, user, messages.cover_taken_dm(offer.rotation, pieces, taker=user, requester=offer.requester_id,
+                                             for_user=user))
+    return f":white_check_mark: Done: you cover <@{offer.requester_id}>'s *{offer.rotation}* time.", True
+
+
+# -- health ----------------------------------------------------------------------------------------------------------
+
+def _health(ctx: AppContext, cmd: OncallCommand, user: str) -> Reply:
+    """The `firewatch report health` table, ephemeral; the PNG chart goes to the asker's DM (an ephemeral reply
+    cannot carry a file)."""
+    from bot.rotations.domain.health import parse_period
+
+    name = pick_rotation(ctx, cmd.rotation, user, "health")
+    cfg = service.rotation_config(ctx, name)
+    period = cmd.args.get("period") or _this_quarter(cfg)
+    try:
+        start, end = parse_period(str(period))
+    except ValueError as exc:
+        raise RotationError(f"{exc} (`/oncall health {name} 2027-Q1`)") from None
+    report = service.health(ctx, name, start, end, str(period))
+    note = _upload_chart(ctx, report, user)
+    return Reply(f"On-call health for {name}, {period}\n```{messages.safe(report.render())}```",
+                 messages.health_blocks(report, note))
+
+
+def _this_quarter(cfg) -> str:
+    today = datetime.now(cfg.zone).date()
+    return f"{today.year}-Q{(today.month - 1) // 3 + 1}"
+
+
+def _upload_chart(ctx: AppContext, report, user: str) -> str:
+    """Upload the chart to the asker's DM; the note says where it went, or that it could not be sent."""
+    import tempfile
+    from pathlib import Path
+
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            png = report.chart_png(Path(tmp) / "health.png").read_bytes()
+        dm = ctx.slack.conversations_open(users=user)["channel"]["id"]
+        ctx.slack.files_upload_v2(
+            channel=dm, content=png, filename=f"oncall-health-{report.rotation}-{report.period}.png",
+            title=f"On-call health: {report.rotation}, {report.period}",
+            alt_txt=f"Bar charts of night, weekend and holiday hours and burden against fair share per person in "
+                    f"{report.rotation}, {report.period}"[:1000], request_file_info=False)
+    except Exception as exc:  # noqa: BLE001 - the table is still useful without the chart
+        log.warning("health chart for %s not sent: %s", report.rotation, exc)
+        return "The chart could not be sent this time."
+    return "The chart is in your DMs with Firewatch."
+
+
 _HANDLERS = {"who": _who, "schedule": _schedule, "fairness": _fairness, "explain": _explain, "note": _note,
-             "export": _export, "override": _override, "away": _away, "swap": _swap}
+             "export": _export, "override": _override, "away": _away, "swap": _swap, "cover": _cover,
+             "health": _health}
 
 
 def usage_text(problem: str | None = None) -> str:

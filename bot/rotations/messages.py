@@ -249,3 +249,77 @@ def digest_lines(health, overdue: Sequence[dict]) -> list[str]:
 
 def digest_blocks(lines: Sequence[str]) -> list[dict[str, Any]]:
     return sections(lines)
+
+
+# -- cover requests and health -----------------------------------------------------------------------------------
+
+COVER_TAKE = "oncall_cover_take"
+
+
+def _ordinal(n: int) -> str:
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+def cover_piece_lines(pieces: Sequence) -> list[str]:
+    return [f"• {span(p.start, p.end)}{'' if p.role == 'primary' else f' ({p.role})'}" for p in pieces]
+
+
+def cover_offer_text(rotation: str, requester: str) -> str:
+    return f"{who(requester)} asks you to cover their {rotation} on-call shifts."
+
+
+def cover_offer_blocks(offer_id: int, rotation: str, requester: str, reason: str, pieces: Sequence,
+                       position: int, asked: int) -> list[dict[str, Any]]:
+    """The DM to one candidate: whose time, why, and the button; the first of those asked to press it takes it."""
+    why = f" ({safe(reason, 300)})" if reason else ""
+    lead = f":sos: {who(requester)} asks for cover of their *{safe(rotation, 60)}* on-call time{why}:"
+    order = (f"You are the {_ordinal(position)} of {asked} members asked (lowest burden against fair share first); "
+             "the first to press the button takes all of it.")
+    return [
+        *sections([lead, *cover_piece_lines(pieces)]),
+        context(order),
+        {"type": "actions", "block_id": f"oncall_cover_{offer_id}", "elements": [
+            {"type": "button", "action_id": COVER_TAKE, "value": str(offer_id), "style": "primary",
+             "text": {"type": "plain_text", "text": "Take these shifts"}}]},
+    ]
+
+
+def cover_closed_blocks(rotation: str, requester: str, pieces: Sequence, taker: str | None) -> list[dict[str, Any]]:
+    """What each offer DM becomes once someone took it (no button left)."""
+    head = (f":white_check_mark: {who(taker)} took {who(requester)}'s *{safe(rotation, 60)}* time:" if taker
+            else f":warning: {who(requester)}'s *{safe(rotation, 60)}* cover request is closed:")
+    return sections([head, *cover_piece_lines(pieces)])
+
+
+def cover_requested_reply(rotation: str, pieces: Sequence, asked: Sequence, failed: Sequence[str],
+                          skipped: dict[str, str]) -> str:
+    """The requester's ephemeral answer: what was offered, to whom in order, who was left out and why."""
+    order = ", ".join(f"{i}. {who(c.user)} ({signed(c.deviation, 1)})" for i, c in enumerate(asked, 1))
+    lines = [f":sos: Asked {len(asked)} member(s) to cover your *{rotation}* time, lowest burden against fair share "
+             f"first: {order}.", *cover_piece_lines(pieces)]
+    if failed:
+        lines.append(f"I couldn't reach {', '.join(who(u) for u in failed)}.")
+    if skipped:
+        lines.append("Not asked: " + "; ".join(f"{who(u)} ({why})" for u, why in sorted(skipped.items())) + ".")
+    lines.append("You keep the shifts until someone accepts; I'll DM you when they do.")
+    return "\n".join(lines)
+
+
+def cover_taken_dm(rotation: str, pieces: Sequence, *, taker: str, requester: str, for_user: str) -> str:
+    if for_user == taker:
+        lead = f":white_check_mark: You now cover {who(requester)}'s *{rotation}* on-call time:"
+    else:
+        lead = f":white_check_mark: {who(taker)} took your *{rotation}* cover request; you are off call for:"
+    return "\n".join([lead, *cover_piece_lines(pieces)])
+
+
+def health_blocks(report, chart_note: str) -> list[dict[str, Any]]:
+    """The `firewatch report health` table as a code block, plus where the chart went."""
+    table = safe(report.render(), 2800)
+    return [
+        section(f":heartpulse: *On-call health — {safe(report.rotation, 60)}, {safe(report.period, 20)}*"),
+        section(f"```{table}```"),
+        context("shifts = primary+secondary · hours in each person's own zone · streak = most days in a row on call "
+                f"· burden vs fair share since the rotation's start · planner: {safe(report.planner, 20)}. "
+                + chart_note),
+    ]

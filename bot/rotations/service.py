@@ -4,9 +4,11 @@ database knows and stores what it decides."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -26,7 +28,10 @@ from bot.rotations.domain import (
 )
 from bot.rotations.domain.ical import EventRevision, revise
 from storage.models import BurdenRecord, PublishedShift, RotationOverride, Unavailability
+from storage.tables_rotations import RotationCoverOffer
 from storage.types import utcnow
+
+log = logging.getLogger(__name__)
 
 
 class RotationError(ValueError):
@@ -241,6 +246,7 @@ def add_override(ctx: AppContext, name: str, user: str, start: datetime, end: da
               after={"rotation": name, "user": user, "role": chosen, "start": start.isoformat(),
                      "end": end.isoformat(), "displaced": displaced})
         s.flush()
+    roster_changed(ctx, name)
     return OverrideResult(row, displaced)
 
 
@@ -255,9 +261,11 @@ def add_away(ctx: AppContext, user: str, start: datetime, end: datetime) -> list
 
         audit(s, actor=user, entity="unavailability", entity_id=None, action="away",
               after={"start": start.isoformat(), "end": end.isoformat()})
-        clashes = s.exec(select(PublishedShift).where(PublishedShift.user_id == user, PublishedShift.start < end,
-                                                      PublishedShift.end > start)).all()
-        return [(c.rotation, c) for c in clashes]
+        clashes = [(c.rotation, c) for c in s.exec(select(PublishedShift).where(
+            PublishedShift.user_id == user, PublishedShift.start < end, PublishedShift.end > start)).all()]
+    for name in rotations_of(ctx, user):
+        roster_changed(ctx, name)
+    return clashes
 
 
 def swap_shifts(ctx: AppContext, first_id: int, second_id: int) -> None:
@@ -271,6 +279,18 @@ def swap_shifts(ctx: AppContext, first_id: int, second_id: int) -> None:
         _assign(ctx, b, first_user)
         s.add(a)
         s.add(b)
+        rotation = a.rotation
+    roster_changed(ctx, rotation)
+
+
+def roster_changed(ctx: AppContext, rotation: str | None) -> None:
+    """After a committed override, swap or away: the features that care (coverage checks) look again. A failing
+    hook is logged; the roster change itself stands."""
+    for hook in ctx.services.roster_changed:
+        try:
+            hook(ctx, rotation)
+        except Exception:  # noqa: BLE001 - a hook must never undo or hide the change the person made
+            log.exception("roster_changed hook failed for rotation %s", rotation)
 
 
 def rotations_of(ctx: AppContext, user: str) -> list[str]:
@@ -385,3 +405,208 @@ def feed_revisions(ctx: AppContext, name: str, shifts: list[Shift], now: datetim
             if attempt == 2:
                 raise
     return {}
+
+
+# -- cover requests (`/oncall cover`) ----------------------------------------------------------------------------
+
+@dataclass
+class CoverRequest:
+    """What `/oncall cover` would offer: the requester's time in the range and who may take it, in order."""
+
+    rotation: str
+    requester: str
+    start: datetime
+    end: datetime
+    pieces: list  # list[cover.Span]
+    candidates: list  # list[cover.Candidate], asked in this order
+    skipped: dict[str, str]  # member -> why they are not asked
+
+
+def _spans_of(session: Session, name: str, roles: list[str], user: str, start: datetime, end: datetime) -> list:
+    """`user`'s on-call time over [start, end) per role (overrides applied), with the other role's holder."""
+    from bot.rotations.domain.cover import Span
+
+    spans = []
+    for role in roles:
+        other = [r for r in roles if r != role]
+        for a, b, holder in holders(session, name, role, start, end):
+            if holder == user:
+                partner = _holder(session, name, other[0], a) if other else None
+                spans.append(Span(role, a, b, partner))
+    return sorted(spans, key=lambda sp: (sp.start, sp.role))
+
+
+def _held_by(session: Session, name: str, user: str, start: datetime, end: datetime) -> list:
+    """The shifts `user` holds around [start, end): published ones still theirs, and overrides to them."""
+    from bot.rotations.domain.cover import Span
+
+    rows = session.exec(select(PublishedShift).where(
+        PublishedShift.rotation == name, PublishedShift.start < end, PublishedShift.end > start)).all()
+    held = [Span(r.role, r.start, r.end) for r in rows if _holder(session, name, r.role, r.start) == user]
+    held += [Span(o.role, o.start, o.end) for o in session.exec(select(RotationOverride).where(
+        RotationOverride.rotation == name, RotationOverride.user_id == user, RotationOverride.start < end,
+        RotationOverride.end > start))]
+    return held
+
+
+def cover_request(ctx: AppContext, name: str, requester: str, start: datetime, end: datetime,
+                  now: datetime | None = None) -> CoverRequest:
+    """Find `requester`'s time in [start, end) and rank the members allowed to take all of it by the ledger."""
+    from bot.rotations.domain import fairness_report
+    from bot.rotations.domain.cover import Candidate, blocker, margin, ranked
+
+    now = now or utcnow()
+    base = rotation_config(ctx, name)
+    if base.member(requester) is None:
+        raise RotationError(f"you are not in the *{name}* rotation")
+    if end <= max(start, now):
+        raise RotationError("that time is already over")
+    if end - start > OVERRIDE_MAX_LENGTH or start > now + OVERRIDE_MAX_AHEAD:
+        raise RotationError(f"a cover request can span at most {OVERRIDE_MAX_LENGTH.days} days, starting within "
+                            f"the next {OVERRIDE_MAX_AHEAD.days} days")
+    around = margin(base)
+    ensure_published(ctx, name, now, until=end + around)
+    roles = [PRIMARY, *(["secondary"] if base.secondary else [])]
+    with ctx.session() as s:
+        rotation = effective_rotation(s, base)
+        pieces = _spans_of(s, name, roles, requester, max(start, now), end)
+        if not pieces:
+            raise RotationError(f"you hold no *{name}* shift in that time; `/oncall schedule {name}` shows yours")
+        held = {m.user: _held_by(s, name, m.user, pieces[0].start - around, pieces[-1].end + around)
+                for m in rotation.members if m.user != requester}
+    skipped = {user: why for user, spans in held.items() if (why := blocker(rotation, user, pieces, spans))}
+    ledger = fairness_report(schedule(ctx, name, now, horizon_end(base, now), now=now))
+    candidates = ranked([Candidate(m.user, m.name, m.burden, m.share) for m in ledger.members
+                         if m.user in held and m.user not in skipped])
+    return CoverRequest(name, requester, start, end, pieces, candidates, skipped)
+
+
+def open_cover(ctx: AppContext, request: CoverRequest, reason: str) -> RotationCoverOffer:
+    """Store the offer; refused while the requester has another open offer overlapping it."""
+    with ctx.session() as s:
+        clash = s.exec(select(RotationCoverOffer).where(
+            RotationCoverOffer.rotation == request.rotation, RotationCoverOffer.requester_id == request.requester,
+            RotationCoverOffer.status == "open", RotationCoverOffer.range_start < request.end,
+            RotationCoverOffer.range_end > request.start)).first()
+        if clash is not None:
+            raise RotationError("you already asked for cover of that time and nobody has taken it yet; "
+                                "wait for an answer or ask an admin for `/oncall override`")
+        row = RotationCoverOffer(
+            rotation=request.rotation, requester_id=request.requester, reason=reason, range_start=request.start,
+            range_end=request.end, candidates=[c.user for c in request.candidates],
+            pieces=[{"role": p.role, "start": p.start.isoformat(), "end": p.end.isoformat()} for p in request.pieces])
+        s.add(row)
+        s.flush()
+        s.expunge(row)
+        return row
+
+
+def cover_pieces(offer: RotationCoverOffer) -> list:
+    from bot.rotations.domain.cover import Span
+
+    return [Span(p["role"], datetime.fromisoformat(p["start"]), datetime.fromisoformat(p["end"])) for p in offer.pieces]
+
+
+def set_cover_posts(ctx: AppContext, offer_id: int, posts: list[dict], status: str | None = None) -> None:
+    with ctx.session() as s:
+        row = s.get(RotationCoverOffer, offer_id)
+        row.posts = posts
+        if status:
+            row.status = status
+        s.add(row)
+
+
+@dataclass(frozen=True)
+class CoverTake:
+    """The outcome of an Accept click: `taken` when this person now covers the time; else `message` says why."""
+
+    offer: RotationCoverOffer | None
+    taken: bool
+    message: str = ""
+
+
+def take_cover(ctx: AppContext, offer_id: int, user: str, now: datetime | None = None) -> CoverTake:
+    """`user` accepts the offer. The claim is one conditional UPDATE, so of two accepts at once one wins and the
+    other is told who took it; the rules are checked again at the click (shifts may have moved since)."""
+    now = now or utcnow()
+    offer = _offer(ctx, offer_id)
+    if offer is None:
+        return CoverTake(None, False, ":warning: This cover request no longer exists.")
+    if user not in offer.candidates:
+        return CoverTake(offer, False, "This cover request was offered to other members (you would break a rotation "
+                                       "rule or are away then), so it can't be yours.")
+    if offer.status != "open":
+        return CoverTake(offer, False, _closed(offer))
+    problem = _cover_problem(ctx, offer, user, now)
+    if problem:
+        fresh = _offer(ctx, offer_id)  # taken meanwhile: say by whom, not that the time moved
+        if fresh.status != "open":
+            return CoverTake(fresh, False, _closed(fresh))
+        return CoverTake(offer, False, f":warning: You can't take it any more: {problem}.")
+    with ctx.session() as s:
+        claimed = s.execute(update(RotationCoverOffer).where(
+            RotationCoverOffer.id == offer_id, RotationCoverOffer.status == "open")
+            .values(status="taken", taken_by=user, decided_at=now)).rowcount
+    if not claimed:
+        fresh = _offer(ctx, offer_id)
+        return CoverTake(fresh, False, _closed(fresh))
+    return _apply_cover(ctx, offer, user, now)
+
+
+def _offer(ctx: AppContext, offer_id: int) -> RotationCoverOffer | None:
+    with ctx.session() as s:
+        row = s.get(RotationCoverOffer, offer_id)
+        if row is not None:
+            s.expunge(row)
+        return row
+
+
+def _closed(offer: RotationCoverOffer) -> str:
+    if offer.status == "taken":
+        return f"This cover request was already taken by <@{offer.taken_by}>."
+    return f"This cover request is {offer.status}; nothing changed."
+
+
+def _cover_problem(ctx: AppContext, offer: RotationCoverOffer, user: str, now: datetime) -> str | None:
+    from bot.rotations.domain.cover import blocker, margin
+
+    pieces = [p for p in cover_pieces(offer) if p.end > now]
+    if not pieces:
+        return "that time is already over"
+    with ctx.session() as s:
+        base = rotation_config(ctx, offer.rotation)
+        rotation = effective_rotation(s, base)
+        for p in pieces:
+            if any(h[2] != offer.requester_id for h in holders(s, offer.rotation, p.role, max(p.start, now), p.end)):
+                return f"<@{offer.requester_id}> no longer holds all of that time"
+        around = margin(rotation)
+        held = _held_by(s, offer.rotation, user, pieces[0].start - around, pieces[-1].end + around)
+    return blocker(rotation, user, pieces, held)
+
+
+def _apply_cover(ctx: AppContext, offer: RotationCoverOffer, user: str, now: datetime) -> CoverTake:
+    """Record each piece as an override set by the requester (their own time to another member)."""
+    done = []
+    try:
+        for p in cover_pieces(offer):
+            if p.end > now:
+                done.append(add_override(ctx, offer.rotation, user, p.start, p.end, by=offer.requester_id,
+                                         role=p.role, now=now))
+    except RotationError as exc:
+        with ctx.session() as s:
+            s.execute(update(RotationCoverOffer).where(RotationCoverOffer.id == offer.id).values(status="failed"))
+        offer.status = "failed"
+        kept = f" ({len(done)} of the pieces were already handed over)" if done else ""
+        return CoverTake(offer, False, f":warning: Could not hand the shifts over: {exc}{kept}.")
+    offer.status, offer.taken_by = "taken", user
+    return CoverTake(offer, True)
+
+
+def health(ctx: AppContext, name: str, start: date, end: date, period: str):
+    """`firewatch report health` on what the database knows: shifts starting in [start, end) (rotation zone)."""
+    from bot.rotations.domain.health import health_report
+    from bot.rotations.domain.timeline import to_aware
+
+    rotation = rotation_config(ctx, name)
+    result = schedule(ctx, name, to_aware(start, rotation.zone), to_aware(end, rotation.zone))
+    return health_report(result, start, end, period)

@@ -18,6 +18,10 @@ class PrometheusError(RuntimeError):
     """A query that could not be answered, with the reason and what to check."""
 
 
+class PrometheusUnavailable(PrometheusError):
+    """The server did not answer at all (unreachable or timed out): further queries now would wait the same way."""
+
+
 class PrometheusClient:
     def __init__(self, config: PrometheusConfig, *, http_client: httpx.Client | None = None) -> None:
         self.config = config
@@ -65,10 +69,10 @@ class PrometheusClient:
             resp = self._http.get(url, params={**params, "timeout": f"{self.config.timeout_seconds:g}s"},
                                   headers=self._headers, timeout=self.config.timeout_seconds)
         except httpx.TimeoutException as exc:
-            raise PrometheusError(f"Prometheus at {self.config.url} did not answer within "
+            raise PrometheusUnavailable(f"Prometheus at {self.config.url} did not answer within "
                                   f"{self.config.timeout_seconds:g}s; check evidence.prometheus.url") from exc
         except httpx.HTTPError as exc:
-            raise PrometheusError(f"Prometheus at {self.config.url} is unreachable ({type(exc).__name__}); "
+            raise PrometheusUnavailable(f"Prometheus at {self.config.url} is unreachable ({type(exc).__name__}); "
                                   "check evidence.prometheus.url") from exc
         if resp.status_code in (401, 403):
             raise PrometheusError(f"Prometheus refused the request ({resp.status_code}); check the token in "

@@ -1,24 +1,34 @@
-"""Metric evidence for triage/RCA: range queries around the incident start, anomalies found without an LLM, and
-the re-check that runs a cited query again before a claim built on it is shown."""
+"""Metric evidence for triage/RCA: range queries around the incident start (the catalog's queries and the alerts' own
+expressions), anomalies found without an LLM, and the re-check that runs a cited query again before a claim built
+on it is shown; the budget lines of the pinned incident summary; the weekly SLO digest."""
 
 from __future__ import annotations
 
 import json
 import logging
 import re
+import threading
 import time
+import weakref
 from datetime import datetime, timezone
+
+from slack_sdk.errors import SlackApiError
 
 from bot.assist.domain import EvidenceItem
 from bot.context import AppContext
+from bot.core.slack_errors import slack_error_code
 from bot.telemetry import store
+from bot.telemetry.domain import digest
 from bot.telemetry.domain.anomaly import Finding, find_anomalies, still_holds
+from bot.telemetry.domain.config import SloConfig, SlosDigestConfig
+from bot.telemetry.domain.generator import alert_expressions
 from bot.telemetry.prometheus import PrometheusClient, PrometheusError
 from bot.telemetry.slo import BURN_WINDOWS, SloReport, slo_report
 
 log = logging.getLogger(__name__)
 
 MAX_FINDINGS = 5
+MAX_ALERT_EXPRESSIONS = 5  # generatorURL expressions run per incident, on top of the catalog's queries
 _SERVICE_LABELS = ("service", "app", "application", "component", "job")
 
 
@@ -36,12 +46,18 @@ def affected_services(ctx: AppContext, scope: store.IncidentScope) -> list[str]:
 
 
 def affected_queries(ctx: AppContext, scope: store.IncidentScope) -> list[str]:
-    """Catalog queries of the affected services."""
+    """Catalog queries of the affected services, then each alert's own expression from its generatorURL (only
+    from the configured Prometheus's host unless `trust_generator_urls`); the URL itself is never requested."""
     wanted = set(affected_services(ctx, scope))
     out: list[str] = []
     for svc in ctx.config.services:
         if svc.name in wanted:
             out += [q for q in svc.queries if q not in out]
+    config = ctx.config.evidence.prometheus
+    if config is not None:
+        found = alert_expressions(scope.generator_urls, config.url, trust_any_host=config.trust_generator_urls,
+                                  limit=MAX_ALERT_EXPRESSIONS)
+        out += [q for q in found if q not in out]
     return out
 
 def finding_evidence(finding: Finding) -> EvidenceItem:
@@ -172,3 +188,131 @@ def after_declare(ctx: AppContext, incident_id: int) -> None:
         return
     ctx.background.start(f"telemetry-sparkline-{incident_id}", post_sparkline, ctx, incident_id,
                          failure=f"sparkline for incident {incident_id} failed")
+
+
+# -- budget impact in the incident summary ---------------------------------------------------------------------------
+
+BUDGET_CACHE_SECONDS = 60.0
+SUMMARY_TIMEOUT_SECONDS = 3.0
+_clock = time.monotonic  # the cache's clock (a test moves it)
+_budget_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # per app (its engine): key -> (until, report)
+_cache_lock = threading.Lock()
+
+
+def _cached_report(ctx: AppContext, prom: PrometheusClient, slo: SloConfig) -> SloReport:
+    """The SLO's report, measured at most once a minute per app (a failure is cached too: an outage is not retried
+    on every summary refresh)."""
+    key = (ctx.config.evidence.prometheus.url, slo.model_dump_json())
+    with _cache_lock:
+        cache = _budget_cache.setdefault(ctx.engine, {})
+        hit = cache.get(key)
+    if hit is not None and hit[0] > _clock():
+        return hit[1]
+    report = slo_report(prom, slo)
+    with _cache_lock:
+        cache[key] = (_clock() + BUDGET_CACHE_SECONDS, report)
+    return report
+
+
+def _summary_reports(ctx: AppContext, slos: list[SloConfig]) -> list[SloReport]:
+    """The SLOs' reports with a short timeout, stopping at the first sign Prometheus is down: the summary is
+    posted on the declare path and must not wait on an outage."""
+    config = ctx.config.evidence.prometheus
+    prom = PrometheusClient(config.model_copy(update={
+        "timeout_seconds": min(config.timeout_seconds, SUMMARY_TIMEOUT_SECONDS)}))
+    reports: list[SloReport] = []
+    try:
+        for slo in slos:
+            reports.append(_cached_report(ctx, prom, slo))
+            if not reports[-1].reachable:
+                break
+    finally:
+        prom.close()
+    return reports
+
+
+def budget_lines_for(ctx: AppContext, incident_id: int) -> list[str]:
+    """One line per SLO of the incident's services for its pinned summary; empty without Prometheus or SLOs,
+    and never raising (the summary goes out whatever Prometheus does)."""
+    try:
+        slos = ctx.config.slos
+        if ctx.config.evidence.prometheus is None or not slos:
+            return []
+        scope = store.incident_scope(ctx, incident_id)
+        if scope is None:
+            return []
+        services = set(affected_services(ctx, scope))
+        wanted = [s for s in slos if s.service in services and s.good and s.total]
+        if not wanted:
+            return []
+        reports = _summary_reports(ctx, wanted)
+    except Exception:  # noqa: BLE001 - budget impact is decoration; the summary must never fail because of it
+        log.exception("budget lines for incident %s failed", incident_id)
+        return []
+    for r in reports:
+        if r.error:
+            log.warning("SLO %s for the summary of incident %s: %s", r.slo.name, incident_id, r.error)
+    return [digest.summary_line(r.slo.name, r.budget_remaining, r.burn.rates["1h"])
+            for r in reports if r.burn is not None and r.budget_remaining is not None]
+
+
+# -- weekly SLO digest -------------------------------------------------------------------------------------------------
+
+DIGEST_JOB_ID = "telemetry:slo-digest"
+DIGEST_JOB_REFERENCE = "bot.telemetry.jobs:weekly_slo_digest"
+
+
+def digest_config(ctx: AppContext) -> SlosDigestConfig | None:
+    """`slos_digest` when enabled (and there is something to report from)."""
+    cfg = getattr(ctx.config, "slos_digest", None)
+    if cfg is None or not cfg.enabled or not ctx.config.slos or ctx.config.evidence.prometheus is None:
+        return None
+    return cfg
+
+
+def schedule_digest(ctx: AppContext, now: datetime | None = None) -> datetime | None:
+    """(Re)schedule the digest on the scheduler leader for the next Monday 09:00 UTC; returns when (None: off)."""
+    scheduler = ctx.services.scheduler
+    if digest_config(ctx) is None or scheduler is None or not getattr(scheduler, "started", False):
+        return None
+    when = digest.next_digest_at(now or datetime.now(timezone.utc))
+    scheduler.at(DIGEST_JOB_ID, when, DIGEST_JOB_REFERENCE, (), grace=None)
+    return when
+
+
+def post_digest(ctx: AppContext) -> str | None:
+    """Measure every SLO now and post the digest; returns the message ts (None: digest off, or Slack refused)."""
+    from bot.telemetry import messages
+
+    cfg = digest_config(ctx)
+    if cfg is None:
+        return None
+    prom = client(ctx)
+    reports: list[SloReport] = []
+    try:
+        for slo in ctx.config.slos:  # once Prometheus does not answer, the rest are not tried (each would wait)
+            down = reports and not reports[-1].reachable
+            reports.append(SloReport(slo, None, None, reports[-1].error, reachable=False) if down
+                           else slo_report(prom, slo))
+    finally:
+        prom.close()
+    lines = [digest.digest_line(r.slo.name, r.slo.service, r.slo.objective, r.slo.window_days, r.budget_remaining,
+                                r.burn.rates if r.burn else None, r.burn.status if r.burn else None, r.error)
+             for r in reports]
+    burning = sum(1 for r in reports if r.burn is not None and r.burn.paging)
+    try:
+        resp = ctx.slack.chat_postMessage(channel=cfg.channel, text=messages.digest_text(len(reports), burning),
+                                          blocks=messages.digest_blocks(lines), unfurl_links=False)
+    except SlackApiError as exc:
+        log.warning("weekly SLO digest not posted to %s: %s; invite the bot to the channel or fix slos_digest.channel",
+                    cfg.channel, slack_error_code(exc))
+        return None
+    return resp.get("ts")
+
+
+def weekly_slo_digest(ctx: AppContext) -> None:
+    """The job: post the digest, then schedule next Monday's (even if this one failed)."""
+    try:
+        post_digest(ctx)
+    finally:
+        schedule_digest(ctx)

@@ -17,7 +17,7 @@ from bot.telemetry.domain.slo import (
     error_ratio,
     suggest_objective,
 )
-from bot.telemetry.prometheus import PrometheusClient, PrometheusError
+from bot.telemetry.prometheus import PrometheusClient, PrometheusError, PrometheusUnavailable
 
 BURN_WINDOWS = ("1h", "5m", "6h", "30m")
 
@@ -28,6 +28,7 @@ class SloReport:
     budget_remaining: float | None
     burn: BurnStatus | None
     error: str | None = None
+    reachable: bool = True  # False: Prometheus did not answer at all (not just this SLO's queries failing)
 
 
 def _counts(prom: PrometheusClient, slo: SloConfig, window: str, at: float | None = None) -> tuple[float, float]:
@@ -44,7 +45,7 @@ def slo_report(prom: PrometheusClient, slo: SloConfig) -> SloReport:
         good, total = _counts(prom, slo, f"{slo.window_days}d")
         ratios = {w: error_ratio(*_counts(prom, slo, w)) for w in BURN_WINDOWS}
     except PrometheusError as exc:
-        return SloReport(slo, None, None, str(exc))
+        return SloReport(slo, None, None, str(exc), reachable=not isinstance(exc, PrometheusUnavailable))
     return SloReport(slo, budget_remaining(good, total, slo.objective), burn_status(ratios, slo.objective))
 
 

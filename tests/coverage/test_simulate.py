@@ -62,3 +62,16 @@ def test_bad_labels_and_no_route(tmp_path, database_url, monkeypatch):
     unrouted = _run(tmp_path, database_url, monkeypatch, "--labels", "team=search")
     assert unrouted.exit_code == 0, unrouted.output
     assert "no alert route matches team=search" in unrouted.output and FALLBACK in unrouted.output
+
+
+def test_an_alert_routed_by_its_service_label_simulates_the_services_policy(tmp_path, database_url, monkeypatch):
+    cfg = _config()
+    cfg["services"] = [{"name": "checkout", "owner": "payments"}]
+    path = tmp_path / "firewatch.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    monkeypatch.setenv("FIREWATCH_DATABASE_URL", database_url)
+    result = CliRunner().invoke(main, ["simulate", "alert", "--labels", "service=checkout", "--at",
+                                       "2027-03-06T03:00", "--config", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "service 'checkout' (the alert's service label) -> escalation policy 'payments'" in result.output
+    assert ANA in result.output  # the rotation's on-call is who would be paged

@@ -55,6 +55,8 @@ def test_page_a_person_and_acknowledge_idempotently(paging):
     page = page_state(h, 1)
     assert page.state == "acknowledged" and page.acknowledged_by == BOB
     assert [e["to"] for e in page.history] == ["triggered", "acknowledged"]
+    # The channel is told after the DMs are closed, on the click's thread: wait for it, then count.
+    h.fake.wait_for(lambda f: [c for c in f.calls_to("chat.postMessage") if "acknowledged page" in (c.params.get("text") or "")])
     acks = [c for c in h.fake.calls_to("chat.postMessage") if "acknowledged page" in (c.params.get("text") or "")]
     assert len(acks) == 1 and acks[0].params["channel"] == "C0GENERAL"
     assert "firewatch:poll-store" in h.ctx.services.scheduler.job_ids()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from bot.assist.domain.context import PreparedContext, find_urls
@@ -35,6 +36,28 @@ _KEYWORDS: list[tuple[int, re.Pattern[str]]] = [
 # The fallback first step: true of every incident, so it alone does not make a suggestion worth posting.
 GENERIC_FIRST_STEP = "Confirm customer impact and post a status update in the incident channel"
 _RUNBOOK_HINT = re.compile(r"runbook|playbook|wiki|/docs?/", re.I)
+
+
+@dataclass(frozen=True)
+class ServiceOwner:
+    """A catalog service of the incident and the rotation owning it (None when the catalog names none)."""
+
+    name: str
+    owner: str | None = None
+
+
+def catalog_owner(services: Sequence[ServiceOwner], rotations: Sequence[RotationOption]) -> ServiceOwner | None:
+    """The first incident service whose owner is a configured rotation: the catalog's answer to "who owns this"."""
+    names = {r.name for r in rotations}
+    return next((s for s in services if s.owner in names), None)
+
+
+def service_line(services: Sequence[ServiceOwner]) -> str:
+    """`Service: checkout (owner: payments).` naming the incident's catalog services; "" without any."""
+    if not services:
+        return ""
+    named = ", ".join(f"{s.name} (owner: {s.owner})" if s.owner else s.name for s in services[:5])
+    return f"{'Service' if len(services) == 1 else 'Services'}: {named}."
 
 
 def labels_of(text: str) -> dict[str, list[str]]:
@@ -196,19 +219,26 @@ def heuristic_triage(
     severities: Sequence[SeverityOption],
     rotations: Sequence[RotationOption],
     default_severity: str | None = None,
+    catalog: Sequence[ServiceOwner] = (),
 ) -> dict[str, Any]:
-    """Triage fields from rules (texts still contain placeholders; the caller maps them back for display)."""
+    """Triage fields from rules (texts still contain placeholders; the caller maps them back for display).
+
+    `catalog` holds the incident's catalog services: the first one's owner rotation is preferred as the owner,
+    and the summary starts by naming them."""
     cited = _Citations()
     level, label_based = _severity_level(ctx, cited)
     severity = _severity(level, ordered_severities(severities), ctx.incident.get("severity"), default_severity)
     owner, services = _owner_and_services(ctx, rotations, cited)
+    owned = catalog_owner(catalog, rotations)
+    owner = owned.owner if owned is not None else owner
+    services = list(dict.fromkeys([s.name for s in catalog] + services))
     steps = _first_steps(ctx, cited)
-    confidence = 0.25 + (0.15 if label_based else 0.0) + (0.15 if owner else 0.0)
+    confidence = 0.25 + (0.15 if label_based else 0.0) + (0.15 if owner else 0.0) + (0.1 if owned else 0.0)
     return {
         "severity": severity,
         "affected_services": services[:10],
         "suggested_owner": owner,
-        "summary": _summary(ctx),
+        "summary": " ".join(filter(None, [service_line(catalog), _summary(ctx)])),
         "first_steps": steps[:5],
         "confidence": round(confidence, 2),
         "evidence_ids": list(cited),

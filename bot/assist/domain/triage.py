@@ -20,7 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from bot.assist.domain.budget import apply_burn
 from bot.assist.domain.context import PreparedContext, find_urls, prepare
 from bot.assist.domain.display import DisplayName, display_text
-from bot.assist.domain.heuristic import GENERIC_FIRST_STEP, heuristic_triage, ordered_severities
+from bot.assist.domain.heuristic import (GENERIC_FIRST_STEP, ServiceOwner, catalog_owner, heuristic_triage,
+                                        ordered_severities, service_line)
 from bot.assist.domain.models import EvidenceItem, FirstStep, Incident, RotationOption, SeverityOption, TriageSuggestion, Usage
 from bot.assist.domain.prompts import render, repair_prompt, system_prompt
 from bot.safety import neutralize_mentions, truncate
@@ -123,24 +124,49 @@ def triage(
     *,
     display_name: DisplayName | None = None,
     default_severity: str | None = None,
+    catalog: Sequence[ServiceOwner] = (),
 ) -> TriageSuggestion:
     """Suggest a triage; uses the LLM when `client` is given, the heuristic otherwise; an error budget burning fast
-    raises the severity (`bot.assist.domain.budget`). Never raises."""
+    raises the severity (`bot.assist.domain.budget`). `catalog` holds the incident's catalog services: their owner
+    rotation is preferred and they are named. Never raises."""
     try:
         ctx = prepare(incident, evidence)
     except Exception:
         log.exception("triage: preparing the context failed")
         return _last_resort(incident, severities, default_severity)
+    rotations = owners_first(rotations, catalog)
     if client is None:
-        result = _heuristic(ctx, severities, rotations, display_name, default_severity, "LLM not configured; heuristic used")
+        result = _heuristic(ctx, severities, rotations, display_name, default_severity,
+                            "LLM not configured; heuristic used", catalog=catalog)
     else:
         try:
-            result = _llm_triage(ctx, severities, rotations, client, display_name, default_severity)
+            result = _with_catalog(_llm_triage(ctx, severities, rotations, client, display_name, default_severity,
+                                               catalog), rotations, catalog)
         except Exception:  # a bug in our own post-processing must not take the incident flow down
             log.exception("triage: unexpected error in the LLM path")
             result = _heuristic(ctx, severities, rotations, display_name, default_severity,
-                                "LLM unavailable: internal error; heuristic used")
+                                "LLM unavailable: internal error; heuristic used", catalog=catalog)
     return apply_burn(result, evidence, severities)
+
+
+def owners_first(rotations: Sequence[RotationOption], catalog: Sequence[ServiceOwner]) -> list[RotationOption]:
+    """Rotation options with the incident services' owners first (the model reads them in order)."""
+    owners = [s.owner for s in catalog if s.owner]
+    return sorted(rotations, key=lambda r: owners.index(r.name) if r.name in owners else len(owners))
+
+
+def _with_catalog(result: TriageSuggestion, rotations: Sequence[RotationOption],
+                  catalog: Sequence[ServiceOwner]) -> TriageSuggestion:
+    """An LLM suggestion completed from the catalog: the services named first, and their owner when the model
+    chose none (a rotation it did choose is kept: it may cite evidence against the catalog)."""
+    if result.source != "llm" or not catalog:
+        return result
+    owned = catalog_owner(catalog, rotations)
+    owner = result.suggested_owner or (owned.owner if owned else None)
+    services = list(dict.fromkeys([s.name for s in catalog] + list(result.affected_services)))[:10]
+    line = service_line(catalog)
+    summary = result.summary if result.summary.startswith(line) else f"{line} {result.summary}"
+    return replace(result, suggested_owner=owner, affected_services=services, summary=summary)
 
 def _reply_checker(sev_names: Sequence[str], rot_names: Sequence[str]):
     """The semantic check of a reply: severity and owner must be configured names (else one repair attempt)."""
@@ -163,6 +189,7 @@ def _llm_triage(
     client: LLMClient,
     display_name: DisplayName | None,
     default_severity: str | None,
+    catalog: Sequence[ServiceOwner] = (),
 ) -> TriageSuggestion:
     sev_names = [s.name for s in severities]
     rot_names = [r.name for r in rotations]
@@ -177,7 +204,8 @@ def _llm_triage(
     )
     if outcome.value is None:
         note = f"LLM unavailable: {outcome.failure}; heuristic used"
-        return _heuristic(ctx, severities, rotations, display_name, default_severity, note, outcome.usage, outcome.calls)
+        return _heuristic(ctx, severities, rotations, display_name, default_severity, note, outcome.usage,
+                          outcome.calls, catalog=catalog)
     return _from_reply(ctx, outcome, sev_names, rot_names, display_name)
 
 
@@ -238,8 +266,10 @@ def _heuristic(
     note: str,
     usage: Usage | None = None,
     calls: int = 0,
+    *,
+    catalog: Sequence[ServiceOwner] = (),
 ) -> TriageSuggestion:
-    h = heuristic_triage(ctx, severities, rotations, default_severity)
+    h = heuristic_triage(ctx, severities, rotations, default_severity, catalog)
     return TriageSuggestion(
         severity=h["severity"],
         affected_services=[_show(s, ctx, display_name, 80) for s in h["affected_services"]],

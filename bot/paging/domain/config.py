@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from bot.core.durations import parse_duration
 from bot.core.mentions import USER_ID
@@ -127,13 +127,17 @@ class EscalationPolicyConfig(BaseModel):
 class AlertRouteConfig(BaseModel):
     """Send alerts whose labels equal every `match` entry to `policy` (first matching route wins).
 
+    A route may name a catalog `service` instead of (or as well as) a policy: the page then follows the service's
+    escalation policy, else its owner rotation's (`bot.paging.domain.routing.policy_for_route`), and the incident
+    is the service's (owner invited, runbook bookmarked). An explicit `policy` wins over the service's.
     An empty `match` matches every alert, which makes a catch-all route when placed last.
     """
 
     model_config = ConfigDict(extra="forbid")
 
     match: dict[str, str] = Field(default_factory=dict)
-    policy: str
+    policy: str | None = None
+    service: str | None = None
     open_incident: bool = False
     severity_label: str = "severity"
     # Keys are compared case-insensitively (Alertmanager rules say "critical", "Critical" or "CRITICAL" alike).
@@ -146,6 +150,13 @@ class AlertRouteConfig(BaseModel):
         if empty:
             raise ValueError("label names in match must not be empty")
         return value
+
+    @model_validator(mode="after")
+    def _policy_or_service(self) -> "AlertRouteConfig":
+        if not (self.policy or "").strip() and not (self.service or "").strip():
+            raise ValueError("a route needs a policy (an escalation policy name) or a service (a catalog service "
+                             "whose policy or owner rotation is paged)")
+        return self
 
     @field_validator("severity_label")
     @classmethod

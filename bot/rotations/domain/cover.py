@@ -66,7 +66,7 @@ def blocker(rotation: RotationConfig, user: str, pieces: Sequence[Span], held: S
     gap = rotation.shift.step * rest_shifts(rotation)
     for p in pieces:
         if any(h.start < p.end + gap and p.start - gap < h.end for h in held):
-            return "would break the rest rule (back-to-back shifts)" if gap else "already on call then"
+            return "would work back to back, against the rest rule" if gap else "already on call then"
     if _too_many(rotation, pieces, held):
         rule = rotation.rules.max_shifts_in_window
         return f"would have more than {rule.shifts} shifts in {rule.window}"

@@ -454,6 +454,7 @@ class _Planner:
         self.balance_holidays = rotation.rules.balance_holidays
         self.shift_hours = rotation.shift.step.total_seconds() / 3600  # the rule's tolerance: one shift's hours
         self.holiday_groups: dict[str, list[str]] = defaultdict(list)
+        self._holiday_view: dict[str, tuple[float, float]] = {}  # holiday (worked, share) before an explained slot
         for m in sorted(rotation.members, key=lambda m: m.user):
             if m.country:
                 self.holiday_groups[m.country].append(m.user)
@@ -469,12 +470,13 @@ class _Planner:
         if not hours_positive(hours):
             return None
         line = self.ledger[user]
+        # Explaining a slot already booked: judge by the figures from before it (see _reasons_before).
+        worked, share = self._holiday_view.get(user, (line.hours.holiday_hours, line.holiday_share))
         fraction = self._holiday_fractions(user, pieces[0][0], pieces[-1][1]).get(user, 0.0)
-        after = line.holiday_deviation + hours * (1 - fraction)
-        if after <= self.shift_hours + 1e-6:
+        if worked - share + hours * (1 - fraction) <= self.shift_hours + 1e-6:
             return None
-        return (f"has already worked {line.hours.holiday_hours:.0f} holiday hours, more than a fair share "
-                f"({line.holiday_share:.0f}); this shift has {hours:.0f} more")
+        return (f"has already worked {worked:.0f} holiday hours, more than a fair share of {share:.0f}; "
+                f"this shift would add {hours:.0f}")
 
     def _init_weekend_rule(self, rotation: RotationConfig) -> None:
         rule = rotation.rules.max_weekends_in_window
@@ -629,7 +631,7 @@ class _Planner:
             taken = {r: u for r in self.roles if (u := self._fixed_user(slot, r)) is not None and r not in needed}
             for role in needed:
                 partner = taken.get(SECONDARY if role == PRIMARY else PRIMARY)
-                options = [u for u in self.order if not self._reasons(u, role, k, pieces[role], taken) and (
+                options = [u for u in self.order if not self._reasons(u, role, k, pieces[role], taken, holidays=False) and (
                     self._senior_ok(u, partner) if role == PRIMARY else self._senior_ok(partner, u))]
                 if not options:
                     return None  # nobody eligible: the greedy planner picks the least-bad and records why
@@ -650,7 +652,8 @@ class _Planner:
                     unit = max(unit, self._reference_weight(k, role))
         if not needs:
             return {}  # everything in the block is already fixed (published shifts, overrides)
-        offset = self._offset_at(block[-1].end)
+        ends = self._ledger_at(block[-1].end)
+        offset = {u: line.deviation for u, line in ends.items()}
         step = max(1, len(block) // 4)
         checkpoints = {slot.index: self._offset_at(slot.end) for slot in block[step - 1:-1:step]}
         busy = {u: {j for j in slots if j not in indices} for u, slots in self.occupied.items()}
@@ -665,6 +668,8 @@ class _Planner:
             effort=max(0.15, self.rotation.rules.solver_seconds / BLOCK_EFFORT_SHARE), hint=hint,
             checkpoints=checkpoints,
         )
+        if self.balance_holidays:
+            self._holiday_problem(problem, ends)
         solution = solve_block(problem)
         return solution.assignment if solution is not None else None
 
@@ -682,14 +687,31 @@ class _Planner:
                 guess.setdefault((slot.index, shift.role), shift.user)
         return guess
 
+    def _holiday_problem(self, problem, ends: dict[str, MemberLedger]) -> None:
+        """Add balance_holidays to a block problem: holiday hours per choice, who shares them, the ledger so far."""
+        for k, role in problem.needs:
+            pieces = self._pieces(k)[role]
+            for user in problem.eligible[(k, role)]:
+                hours = self._holiday_hours(user, pieces)
+                if hours_positive(hours):
+                    problem.holiday_hours[(k, role, user)] = hours
+                    problem.holiday_split[(k, role, user)] = self._holiday_fractions(user, pieces[0][0], pieces[-1][1])
+        grouped = {u for group in self.holiday_groups.values() for u in group}
+        problem.holiday_offset = {u: ends[u].holiday_deviation for u in sorted(grouped)}
+        problem.holiday_band = self.shift_hours
+
     def _offset_at(self, limit: datetime) -> dict[str, float]:
         """burden - share per member once everything already fixed before `limit` is booked (a dry run)."""
+        return {u: line.deviation for u, line in self._ledger_at(limit).items()}
+
+    def _ledger_at(self, limit: datetime) -> dict[str, MemberLedger]:
+        """The ledger once everything already fixed before `limit` is booked (a dry run; state is restored)."""
         saved = (copy.deepcopy(self.ledger), dict(self.other_burden), self.heaviest, self._cursor)
         self._book_until(limit)
-        offset = {u: line.burden - line.share for u, line in self.ledger.items()}
+        result = self.ledger
         self.ledger, other, self.heaviest, self._cursor = saved
         self.other_burden = defaultdict(float, other)
-        return offset
+        return result
 
     def _apply(self, slot: Slot, solution: dict[tuple[int, str], str], explain: bool) -> list[Shift]:
         """Book the solver's choice for one slot (same bookkeeping as a greedy choice)."""
@@ -1007,13 +1029,29 @@ class _Planner:
             else:
                 status = "not_chosen"
                 chosen_line = self._before(chosen, slot, self.ledger[chosen])
-                reasons = [notes.get((role, user)) or (
+                reasons = [notes.get((role, user)) or self._holiday_note(user, chosen, slot) or (
                     f"smaller deficit ({signed(share - burden)} vs {signed(chosen_line[1] - chosen_line[0])})"
                     if (share - burden) < (chosen_line[1] - chosen_line[0]) - 1e-9
                     else "equal deficit; lost the tie-break (rested less recently or later user id)")]
             candidates.append(CandidateNote(user, self._name(user), burden, share, status, reasons))
         start, end = pieces[role][0][0], pieces[role][-1][1]
         return Decision(role, chosen, start, end, "planned", candidates)
+
+    def _holiday_note(self, user: str, chosen: str, slot: Slot) -> str | None:
+        """Why a holiday shift went to someone else first (the greedy holiday order), from before the slot."""
+        if self.mode != "greedy" or not self.balance_holidays:
+            return None
+        before = getattr(self, "_holiday_before", {})
+        rank = {}
+        for who in (user, chosen):
+            worked, share = before.get(who, (0.0, 0.0))
+            hours = self._holiday_hours(who, [(slot.start, slot.end)])
+            rank[who] = round((worked - share) / self.shift_hours) if hours_positive(hours) else 0
+        if rank[user] <= rank[chosen]:
+            return None
+        worked, share = before[user]
+        return (f"holiday shifts go first to whoever is furthest below their share of holiday hours; "
+                f"{self._name(user)} has worked {worked:.0f} holiday hours against a fair share of {share:.0f}")
 
     def _before(self, user: str, slot: Slot, line: MemberLedger) -> tuple[float, float]:
         snap = self._snapshot.get(slot.index, {}) if hasattr(self, "_snapshot") else {}
@@ -1024,15 +1062,18 @@ class _Planner:
         saved = self.occupied.get(user, {}).get(k)
         if saved is not None:
             roles = self.occupied[user].pop(k)
+        self._holiday_view = getattr(self, "_holiday_before", {})
         try:
             return self._reasons(user, role, k, pieces, taken)
         finally:
+            self._holiday_view = {}
             if saved is not None:
                 self.occupied[user][k] = roles
 
     def _record_fixed_decisions(self, slot: Slot, at: datetime) -> None:
         """Snapshot the ledger before this slot, and explain fixed (frozen/override/history) shifts at `at`."""
         self._snapshot = {slot.index: {u: (l.burden, l.share) for u, l in self.ledger.items()}}
+        self._holiday_before = {u: (l.hours.holiday_hours, l.holiday_share) for u, l in self.ledger.items()}
         for s in self.fixed:
             if s.start <= at < s.end and s.role in self.roles:
                 note = {

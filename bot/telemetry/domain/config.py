@@ -1,8 +1,10 @@
-"""`evidence:` and `slos:` sections of firewatch.yaml."""
+"""`evidence:`, `slos:` and `slos_digest:` sections of firewatch.yaml."""
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from bot.slack_ids import ChannelId
 
 
 class PrometheusConfig(BaseModel):
@@ -16,6 +18,8 @@ class PrometheusConfig(BaseModel):
     max_points: int = Field(default=400, ge=10, le=11000)  # Prometheus itself refuses more than 11 000
     lookback_seconds: float = Field(default=1800.0, gt=0, le=7 * 86400)
     lookahead_seconds: float = Field(default=600.0, ge=0, le=86400)
+    # An alert's generatorURL names the expression to run; by default only links to this server's host count.
+    trust_generator_urls: bool = False
 
     @field_validator("url")
     @classmethod
@@ -44,8 +48,23 @@ class SloConfig(BaseModel):
     window_days: int = Field(default=28, ge=1, le=90)
 
 
+class SlosDigestConfig(BaseModel):
+    """`slos_digest`: every Monday 09:00 UTC, each SLO's remaining budget and burn status posted to `channel`."""
+
+    model_config = ConfigDict(extra="forbid")
+    channel: ChannelId
+    enabled: bool = True
+
+
 def cross_check(config) -> list[str]:
     """Problems spanning sections (unknown services), one `key.path: message` line each."""
     known = {s.name for s in getattr(config, "services", [])}
-    return [f"slos[{i}].service: unknown service {slo.service!r}; add it under `services:`"
-            for i, slo in enumerate(getattr(config, "slos", [])) if slo.service and slo.service not in known]
+    problems = [f"slos[{i}].service: unknown service {slo.service!r}; add it under `services:`"
+                for i, slo in enumerate(getattr(config, "slos", [])) if slo.service and slo.service not in known]
+    digest = getattr(config, "slos_digest", None)
+    if digest is not None and digest.enabled:
+        if not getattr(config, "slos", []):
+            problems.append("slos_digest: enabled but no `slos:` are configured; add SLOs or set enabled: false")
+        if getattr(getattr(config, "evidence", None), "prometheus", None) is None:
+            problems.append("slos_digest: enabled but `evidence.prometheus` is not set; the digest reads Prometheus")
+    return problems
