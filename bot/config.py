@@ -27,7 +27,7 @@ from bot.rotations.domain.config import RotationConfig
 from bot.rotations.domain.pay import PayConfig
 from bot.slack_ids import ChannelId, UserId
 from bot.telemetry.domain import config as telemetry_config
-from bot.telemetry.domain.config import EvidenceConfig, SloConfig
+from bot.telemetry.domain.config import EvidenceConfig, SloConfig, SlosDigestConfig
 
 SEVERITY_NAME = re.compile(r"^sev[0-9]$")
 
@@ -123,6 +123,7 @@ class FirewatchConfig(StrictModel):
     followups: FollowupsConfig = Field(default_factory=FollowupsConfig)
     evidence: EvidenceConfig = Field(default_factory=EvidenceConfig)
     slos: list[SloConfig] = Field(default_factory=list)
+    slos_digest: SlosDigestConfig | None = None  # weekly SLO digest (bot.telemetry)
     pay: PayConfig = Field(default_factory=PayConfig)  # on-call pay rates (`firewatch report pay`)
 
     @model_validator(mode="after")

@@ -69,6 +69,8 @@ class Services:
     page_closed: list[Callable[..., None]] = field(default_factory=list)
     # (ctx, rotation name | None) after an override, swap or away has been committed (coverage re-checks).
     roster_changed: list[Callable[..., None]] = field(default_factory=list)
+    # The pinned incident summary's budget lines (telemetry): `(ctx, incident_id) -> list[str]`, never raising.
+    summary_budget_lines: Callable[..., list[str]] | None = None
     # Extra evidence for triage/RCA (telemetry): `(ctx, incident_id) -> list[bot.assist.domain.EvidenceItem]`,
     # plus re-checkers `(ctx, evidence_item) -> bool` keyed by evidence kind, run before a cited claim is shown.
     evidence_sources: list[Callable[..., list[Any]]] = field(default_factory=list)

@@ -138,9 +138,10 @@ def _post_summary(ctx: AppContext, incident: Incident, save) -> None:
     with ctx.session() as s:
         roles = store.roles(s, incident)
         recurred = store.recurred_from_number(s, incident)
+    budget = _budget_lines(ctx, incident.id)
     resp = ctx.slack.chat_postMessage(channel=incident.channel_id, text=messages.summary_text(incident, ctx.prefix),
                                       blocks=messages.summary_blocks(incident, roles, ctx.prefix,
-                                                                     recurred_from=recurred))
+                                                                     recurred_from=recurred, budget_lines=budget))
     save(summary_ts=resp["ts"])
     with ctx.session() as s:
         declared = store.latest_event(s, incident, "declared")
@@ -178,6 +179,12 @@ def repair_all(ctx: AppContext) -> dict[int, list[str]]:
     return {i.number: ensure_slack_setup(ctx, i.id) for i in pending}
 
 
+def _budget_lines(ctx: AppContext, incident_id: int) -> list[str] | None:
+    """Error-budget lines for the summary, from the telemetry feature when it is installed (never raises)."""
+    lines = ctx.services.summary_budget_lines
+    return lines(ctx, incident_id) if lines is not None else None
+
+
 def refresh_slack(ctx: AppContext, incident_id: int) -> None:
     """Bring the pinned summary, topic and announcement in line with the record. Failures are logged only: the
     record is the truth and the next change (or a repair) refreshes again."""
@@ -185,11 +192,12 @@ def refresh_slack(ctx: AppContext, incident_id: int) -> None:
         incident = store.get(s, incident_id)
         roles = store.roles(s, incident)
         recurred = store.recurred_from_number(s, incident)
+    budget = _budget_lines(ctx, incident_id)
     prefix = ctx.prefix
     steps = [
         ("summary", lambda: incident.summary_ts and ctx.slack.chat_update(
             channel=incident.channel_id, ts=incident.summary_ts, text=messages.summary_text(incident, prefix),
-            blocks=messages.summary_blocks(incident, roles, prefix, recurred_from=recurred))),
+            blocks=messages.summary_blocks(incident, roles, prefix, recurred_from=recurred, budget_lines=budget))),
         ("topic", lambda: incident.channel_id and ctx.slack.conversations_setTopic(
             channel=incident.channel_id, topic=topic_text(incident.severity, incident.status, incident.commander_id))),
         ("announcement", lambda: announcement_allowed(ctx.config, incident) and ctx.slack.chat_update(

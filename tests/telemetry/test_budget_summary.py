@@ -6,11 +6,9 @@ from __future__ import annotations
 import json
 
 import httpx
-import pytest
 import respx
 from sqlmodel import col, select
 
-from bot.context import Services
 from bot.incidents import messages
 from bot.telemetry import service
 from storage.models import Incident
@@ -69,9 +67,6 @@ def test_no_prometheus_no_budget_lines(harness_factory):
     assert service.budget_lines_for(h.ctx, incident.id) == []
 
 
-@pytest.mark.skipif(not hasattr(Services, "summary_budget_lines"),
-                    reason="needs the Services.summary_budget_lines hook (bot/context.py) and its use in "
-                           "bot/incidents/service.py")
 def test_pinned_summary_shows_budget_line_after_declare(harness_factory):
     with respx.mock(assert_all_called=False, assert_all_mocked=True) as router:
         router.route(host="127.0.0.1").pass_through()
