@@ -326,14 +326,6 @@ class WeekendsInWindow(StrictModel):
 
 
 class RulesConfig(StrictModel):
-    """`rules:` — hard rules and fairness settings of a rotation.
-
-    `balance_holidays: true` keeps each person's holiday hours (hours on call on a public holiday of their own
-    `country`, in their own zone) within one shift's hours of their fair share of the holiday hours worked by
-    the members sharing that country, split by FTE and time on the rotation and counting history. Members
-    without a `country` have no holidays and are not part of any group.
-    """
-
     min_rest_shifts: int = 1
     night: str = "22:00-07:00"  # in each member's own time zone
     weights: WeightsConfig = Field(default_factory=WeightsConfig)
@@ -346,7 +338,6 @@ class RulesConfig(StrictModel):
     max_shifts_in_window: ShiftsInWindow | None = None  # e.g. {shifts: 2, window: 7d}
     max_weekends_in_window: WeekendsInWindow | None = None  # e.g. {weekends: 1, window: 3w}
     no_back_to_back: bool = False  # never the same person on two consecutive shifts (even with min_rest 0)
-    balance_holidays: bool = False  # holiday hours within one shift's hours of fair share per country group
 
     @field_validator("min_rest_shifts")
     @classmethod
@@ -366,13 +357,6 @@ class RulesConfig(StrictModel):
         if first == second:
             raise ValueError(f"{value!r} is an empty night window: start and end are the same")
         return f"{first:%H:%M}-{second:%H:%M}"
-
-    @field_validator("balance_holidays", mode="before")
-    @classmethod
-    def _balance_holidays(cls, value: Any) -> bool:
-        if not isinstance(value, bool):
-            raise ValueError(f"balance_holidays must be true or false (got {value!r})")
-        return value
 
     @field_validator("secondary_weight")
     @classmethod

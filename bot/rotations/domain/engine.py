@@ -54,7 +54,7 @@ from bot.rotations.domain.timeline import UTC, ShiftGrid, Slot, overlaps, subtra
 # How much fairness (in units of the shift's own weight) we give up to keep the previously planned person.
 STABILITY_TOLERANCE = 1.0
 # Severity of constraint breaches when nobody is eligible and the least-bad person must be picked.
-_SEVERITY = {"same_person": 1000, "not_member": 100, "unavailable": 10, "rest": 3, "seniority": 2, "holiday": 1}
+_SEVERITY = {"same_person": 1000, "not_member": 100, "unavailable": 10, "rest": 3, "seniority": 2}
 _NEVER = -10**9
 # The optimising planner solves the grid in blocks of about 13 weeks, aligned on the rotation's own anchor, so
 # the plan of a date never depends on the window asked for (each block sees only the blocks before it).
@@ -77,17 +77,11 @@ class MemberLedger:
     primary_shifts: int = 0
     secondary_shifts: int = 0
     events: int = 0
-    holiday_share: float = 0.0  # fair share of the holiday hours worked by members of the same country
 
     @property
     def deviation(self) -> float:
         """Positive: carried more than the fair share."""
         return self.burden - self.share
-
-    @property
-    def holiday_deviation(self) -> float:
-        """Holiday hours worked minus the fair share of them (positive: more than the share)."""
-        return self.hours.holiday_hours - self.holiday_share
 
 
 @dataclass
@@ -257,7 +251,6 @@ class _Planner:
         self.window_slots = math.ceil(window_rule.window_delta / rotation.shift.step) if window_rule else 0
         self.window_cap = window_rule.shifts if window_rule else 0
         self._init_weekend_rule(rotation)
-        self._init_holiday_rule(rotation)
         self.roles = ROLES if rotation.secondary else (PRIMARY,)
         self.pair_senior = rotation.secondary and rotation.rules.senior_in_every_pair
         self.secondary_factor = rotation.rules.secondary_weight
@@ -372,25 +365,12 @@ class _Planner:
         line.burden += shift.weight
         breakdown = self._weight_for(shift.user, shift.start, shift.end)
         line.hours = line.hours + breakdown
-        self._distribute_holidays(shift.user, breakdown.holiday_hours, shift.start, shift.end)
         if shift.role == SECONDARY:
             line.secondary_shifts += 1
         else:
             line.primary_shifts += 1
             self.heaviest = max(self.heaviest, shift.weight)
         self._distribute(shift.weight, shift.start, shift.end)
-
-    def _distribute_holidays(self, user: str, hours: float, start: datetime, end: datetime) -> None:
-        """Add holiday hours worked by `user` to the holiday share of their country group, split by capacity."""
-        for member, fraction in self._holiday_fractions(user, start, end).items():
-            self.ledger[member].holiday_share += hours * fraction
-
-    def _holiday_fractions(self, user: str, start: datetime, end: datetime) -> dict[str, float]:
-        """Each group member's fraction of holiday hours `user` works in [start, end) (empty without a group)."""
-        group = self.holiday_groups.get(self.members[user].country or "", ())
-        caps = {u: self._capacity(u, start, end) for u in group}
-        total = sum(caps.values())
-        return {u: c / total for u, c in caps.items() if c > 0} if hours_positive(total) else {}
 
     def _book_event(self, event: BurdenEvent) -> None:
         if event.user not in self.members:
@@ -403,11 +383,8 @@ class _Planner:
     # -- constraints -----------------------------------------------------------------------------------
 
     def _reasons(self, user: str, role: str, k: int, pieces: list[tuple[datetime, datetime]],
-                 taken: dict[str, str], extra: dict[str, set[int]] | None = None,
-                 holidays: bool = True) -> list[tuple[str, str]]:
-        """Hard-constraint breaches for `user` taking `role` in slot k; empty means eligible.
-
-        `holidays=False` leaves out `balance_holidays`, which the optimiser handles over the whole block."""
+                 taken: dict[str, str], extra: dict[str, set[int]] | None = None) -> list[tuple[str, str]]:
+        """Hard-constraint breaches for `user` taking `role` in slot k; empty means eligible."""
         reasons: list[tuple[str, str]] = []
         start, end = pieces[0][0], pieces[-1][1]
         joined, left = self.window[user]
@@ -446,37 +423,7 @@ class _Planner:
         if self.weekend_window and self._weekend_breach(user, k, extra):
             rule = self.rotation.rules.max_weekends_in_window
             reasons.append(("rest", f"already on call {rule.weekends} weekend(s) within {rule.window}"))
-        if holidays and self.balance_holidays and (breach := self._holiday_breach(user, pieces)):
-            reasons.append(("holiday", breach))
         return reasons
-
-    def _init_holiday_rule(self, rotation: RotationConfig) -> None:
-        self.balance_holidays = rotation.rules.balance_holidays
-        self.shift_hours = rotation.shift.step.total_seconds() / 3600  # the rule's tolerance: one shift's hours
-        self.holiday_groups: dict[str, list[str]] = defaultdict(list)
-        self._holiday_view: dict[str, tuple[float, float]] = {}  # holiday (worked, share) before an explained slot
-        for m in sorted(rotation.members, key=lambda m: m.user):
-            if m.country:
-                self.holiday_groups[m.country].append(m.user)
-
-    def _holiday_hours(self, user: str, pieces: list[tuple[datetime, datetime]]) -> float:
-        if user not in self.members:
-            return 0.0
-        return sum(self._weight_for(user, a, b).holiday_hours for a, b in pieces)
-
-    def _holiday_breach(self, user: str, pieces: list[tuple[datetime, datetime]]) -> str | None:
-        """Why `user` may not take these holiday hours: they would end more than one shift above their share."""
-        hours = self._holiday_hours(user, pieces)
-        if not hours_positive(hours):
-            return None
-        line = self.ledger[user]
-        # Explaining a slot already booked: judge by the figures from before it (see _reasons_before).
-        worked, share = self._holiday_view.get(user, (line.hours.holiday_hours, line.holiday_share))
-        fraction = self._holiday_fractions(user, pieces[0][0], pieces[-1][1]).get(user, 0.0)
-        if worked - share + hours * (1 - fraction) <= self.shift_hours + 1e-6:
-            return None
-        return (f"has already worked {worked:.0f} holiday hours, more than a fair share of {share:.0f}; "
-                f"this shift would add {hours:.0f}")
 
     def _init_weekend_rule(self, rotation: RotationConfig) -> None:
         rule = rotation.rules.max_weekends_in_window
@@ -631,7 +578,7 @@ class _Planner:
             taken = {r: u for r in self.roles if (u := self._fixed_user(slot, r)) is not None and r not in needed}
             for role in needed:
                 partner = taken.get(SECONDARY if role == PRIMARY else PRIMARY)
-                options = [u for u in self.order if not self._reasons(u, role, k, pieces[role], taken, holidays=False) and (
+                options = [u for u in self.order if not self._reasons(u, role, k, pieces[role], taken) and (
                     self._senior_ok(u, partner) if role == PRIMARY else self._senior_ok(partner, u))]
                 if not options:
                     return None  # nobody eligible: the greedy planner picks the least-bad and records why
@@ -652,8 +599,7 @@ class _Planner:
                     unit = max(unit, self._reference_weight(k, role))
         if not needs:
             return {}  # everything in the block is already fixed (published shifts, overrides)
-        ends = self._ledger_at(block[-1].end)
-        offset = {u: line.deviation for u, line in ends.items()}
+        offset = self._offset_at(block[-1].end)
         step = max(1, len(block) // 4)
         checkpoints = {slot.index: self._offset_at(slot.end) for slot in block[step - 1:-1:step]}
         busy = {u: {j for j in slots if j not in indices} for u, slots in self.occupied.items()}
@@ -668,8 +614,6 @@ class _Planner:
             effort=max(0.15, self.rotation.rules.solver_seconds / BLOCK_EFFORT_SHARE), hint=hint,
             checkpoints=checkpoints,
         )
-        if self.balance_holidays:
-            self._holiday_problem(problem, ends)
         solution = solve_block(problem)
         return solution.assignment if solution is not None else None
 
@@ -687,31 +631,14 @@ class _Planner:
                 guess.setdefault((slot.index, shift.role), shift.user)
         return guess
 
-    def _holiday_problem(self, problem, ends: dict[str, MemberLedger]) -> None:
-        """Add balance_holidays to a block problem: holiday hours per choice, who shares them, the ledger so far."""
-        for k, role in problem.needs:
-            pieces = self._pieces(k)[role]
-            for user in problem.eligible[(k, role)]:
-                hours = self._holiday_hours(user, pieces)
-                if hours_positive(hours):
-                    problem.holiday_hours[(k, role, user)] = hours
-                    problem.holiday_split[(k, role, user)] = self._holiday_fractions(user, pieces[0][0], pieces[-1][1])
-        grouped = {u for group in self.holiday_groups.values() for u in group}
-        problem.holiday_offset = {u: ends[u].holiday_deviation for u in sorted(grouped)}
-        problem.holiday_band = self.shift_hours
-
     def _offset_at(self, limit: datetime) -> dict[str, float]:
         """burden - share per member once everything already fixed before `limit` is booked (a dry run)."""
-        return {u: line.deviation for u, line in self._ledger_at(limit).items()}
-
-    def _ledger_at(self, limit: datetime) -> dict[str, MemberLedger]:
-        """The ledger once everything already fixed before `limit` is booked (a dry run; state is restored)."""
         saved = (copy.deepcopy(self.ledger), dict(self.other_burden), self.heaviest, self._cursor)
         self._book_until(limit)
-        result = self.ledger
+        offset = {u: line.burden - line.share for u, line in self.ledger.items()}
         self.ledger, other, self.heaviest, self._cursor = saved
         self.other_burden = defaultdict(float, other)
-        return result
+        return offset
 
     def _apply(self, slot: Slot, solution: dict[tuple[int, str], str], explain: bool) -> list[Shift]:
         """Book the solver's choice for one slot (same bookkeeping as a greedy choice)."""
@@ -786,25 +713,11 @@ class _Planner:
 
     def _preference(self, k: int) -> list[str]:
         """Members ordered best first: largest deficit, then longest rest, then user id."""
-        holiday = self._holiday_priority(k)
-
         def key(user: str) -> tuple:
             line = self.ledger[user]
             last = self.last_slot_before(user, k)
-            return (holiday.get(user, 0), -(line.share - line.burden), last, user)
+            return (-(line.share - line.burden), last, user)
         return sorted(self.order, key=key)
-
-    def _holiday_priority(self, k: int) -> dict[str, int]:
-        """With balance_holidays, on a slot with holiday hours: people half a shift or more below their holiday
-        share come first and those half a shift above come last, so nobody falls a whole shift behind."""
-        if not self.balance_holidays:
-            return {}
-        slot = self._slots.get(k) or self.grid.slot(k)
-        out = {}
-        for user in self.order:
-            if hours_positive(self._holiday_hours(user, [(slot.start, slot.end)])):
-                out[user] = round(self.ledger[user].holiday_deviation / self.shift_hours)
-        return out
 
     def last_slot_before(self, user: str, k: int) -> int:
         """Index of the user's most recent slot before k (planned or fixed); very negative if none."""
@@ -992,7 +905,7 @@ class _Planner:
     def _check_fixed(self, shift: Shift) -> None:
         k = self.grid.index_at(shift.start)
         for kind, message in self._reasons(shift.user, shift.role, k, [(shift.start, shift.end)], {}):
-            if kind in ("rest", "holiday"):
+            if kind == "rest":
                 continue  # published shifts are adjacent to themselves when split; rest is a planning rule
             self.violations.append(Violation(
                 kind, shift.user, shift.role, shift.start, shift.end,
@@ -1029,29 +942,13 @@ class _Planner:
             else:
                 status = "not_chosen"
                 chosen_line = self._before(chosen, slot, self.ledger[chosen])
-                reasons = [notes.get((role, user)) or self._holiday_note(user, chosen, slot) or (
+                reasons = [notes.get((role, user)) or (
                     f"smaller deficit ({signed(share - burden)} vs {signed(chosen_line[1] - chosen_line[0])})"
                     if (share - burden) < (chosen_line[1] - chosen_line[0]) - 1e-9
                     else "equal deficit; lost the tie-break (rested less recently or later user id)")]
             candidates.append(CandidateNote(user, self._name(user), burden, share, status, reasons))
         start, end = pieces[role][0][0], pieces[role][-1][1]
         return Decision(role, chosen, start, end, "planned", candidates)
-
-    def _holiday_note(self, user: str, chosen: str, slot: Slot) -> str | None:
-        """Why a holiday shift went to someone else first (the greedy holiday order), from before the slot."""
-        if self.mode != "greedy" or not self.balance_holidays:
-            return None
-        before = getattr(self, "_holiday_before", {})
-        rank = {}
-        for who in (user, chosen):
-            worked, share = before.get(who, (0.0, 0.0))
-            hours = self._holiday_hours(who, [(slot.start, slot.end)])
-            rank[who] = round((worked - share) / self.shift_hours) if hours_positive(hours) else 0
-        if rank[user] <= rank[chosen]:
-            return None
-        worked, share = before[user]
-        return (f"holiday shifts go first to whoever is furthest below their share of holiday hours; "
-                f"{self._name(user)} has worked {worked:.0f} holiday hours against a fair share of {share:.0f}")
 
     def _before(self, user: str, slot: Slot, line: MemberLedger) -> tuple[float, float]:
         snap = self._snapshot.get(slot.index, {}) if hasattr(self, "_snapshot") else {}
@@ -1062,18 +959,15 @@ class _Planner:
         saved = self.occupied.get(user, {}).get(k)
         if saved is not None:
             roles = self.occupied[user].pop(k)
-        self._holiday_view = getattr(self, "_holiday_before", {})
         try:
             return self._reasons(user, role, k, pieces, taken)
         finally:
-            self._holiday_view = {}
             if saved is not None:
                 self.occupied[user][k] = roles
 
     def _record_fixed_decisions(self, slot: Slot, at: datetime) -> None:
         """Snapshot the ledger before this slot, and explain fixed (frozen/override/history) shifts at `at`."""
         self._snapshot = {slot.index: {u: (l.burden, l.share) for u, l in self.ledger.items()}}
-        self._holiday_before = {u: (l.hours.holiday_hours, l.holiday_share) for u, l in self.ledger.items()}
         for s in self.fixed:
             if s.start <= at < s.end and s.role in self.roles:
                 note = {
@@ -1086,10 +980,6 @@ class _Planner:
                     for u, l in self.ledger.items()
                 ]
                 self.decisions.append(Decision(s.role, s.user, s.start, s.end, s.source, candidates, note))
-
-
-def hours_positive(value: float) -> bool:
-    return value > 1e-12
 
 
 def _names(names: list[str]) -> str:

@@ -11,8 +11,7 @@ returns the assignment or None. Priorities, as one weighted objective (each term
 
 Hard constraints (availability and membership through `eligible`, rest, `max_shifts_in_window`,
 `max_weekends_in_window`, a senior in every pair, one role per person per shift) are constraints, never
-objective terms. `balance_holidays` is the one soft rule: holiday hours beyond the band cost more than any
-fairness gain can repay (see `_balance_holidays` for why it is not hard). CP-SAT runs on one worker with a deterministic effort limit, so the same problem always gets the same answer; the wall-clock limit is a
+objective terms. CP-SAT runs on one worker with a deterministic effort limit, so the same problem always gets the same answer; the wall-clock limit is a
 guard, and a solve it cuts short is reported as timed out (the engine then plans greedily).
 """
 
@@ -33,8 +32,6 @@ _EFFORT_SIZE = 1000  # choice variables per unit of `effort`
 _CHECKPOINT_FACTOR = 1
 _RHYTHM_COST = 0.1
 _CHANGE_COST = 0.5
-# An hour of holiday imbalance beyond the band costs as much as ten heaviest shifts of MaxDev.
-_HOLIDAY_COST = 10 * _MAX_DEV_FACTOR
 
 
 @dataclass
@@ -64,12 +61,6 @@ class BlockProblem:
     # Checkpoints inside the block: slot index -> offset as above at the end of that slot; their max deviation
     # costs a little too, so the plan is fair along the way, not only at the block's end.
     checkpoints: dict[int, dict[str, float]] = field(default_factory=dict)
-    # balance_holidays (holiday_band 0: no rule): holiday hours of each choice, how they add to the holiday
-    # shares of the taker's country group, and each member's holiday hours - share from everything booked.
-    holiday_hours: dict[tuple[int, str, str], float] = field(default_factory=dict)
-    holiday_split: dict[tuple[int, str, str], dict[str, float]] = field(default_factory=dict)
-    holiday_offset: dict[str, float] = field(default_factory=dict)
-    holiday_band: float = 0.0  # allowed |holiday hours - share| at block end, in hours (one shift)
 
 
 @dataclass
@@ -195,7 +186,6 @@ def solve_block(problem: BlockProblem) -> BlockSolution | None:
                 model.Add(sum(there) <= pair)
             close.append(pair)
 
-    holiday_excess = _balance_holidays(model, problem, x) if problem.holiday_band else []
     changes = []
     for (k, role), user in problem.previous.items():
         var = x.get((k, role, user))
@@ -208,8 +198,7 @@ def solve_block(problem: BlockProblem) -> BlockSolution | None:
         model.Add(worst <= greedy_worst)  # never less fair at the block's end than the first guess
 
     model.Minimize(
-        round(_HOLIDAY_COST * unit / 100) * sum(holiday_excess)
-        + _MAX_DEV_FACTOR * worst + sum(absolutes) + _CHECKPOINT_FACTOR * sum(checkpoint_worst)
+        _MAX_DEV_FACTOR * worst + sum(absolutes) + _CHECKPOINT_FACTOR * sum(checkpoint_worst)
         + round(_RHYTHM_COST * unit) * sum(close) + round(_CHANGE_COST * unit) * sum(changes)
     )
     solver = cp_model.CpSolver()
@@ -255,37 +244,6 @@ def _limit_weekends(model: cp_model.CpModel, problem: BlockProblem, user: str, b
         if terms:
             used = sum(1 for w in range(a, a + n) if w in fixed)
             model.Add(sum(terms) <= max(0, problem.weekend_cap - used))
-
-
-def _balance_holidays(model: cp_model.CpModel, problem: BlockProblem, x: dict) -> list:
-    """Holiday hours beyond the band at block end, per member, in 1/100 hours (to be penalised).
-
-    Soft, with a penalty that dwarfs every other term, rather than hard: the history may already put someone
-    out of the band by more than one block can repay, and a hard rule would then make the whole block
-    infeasible and hand it to the greedy planner.
-    """
-    terms: dict[str, list] = {}
-    for key, hours in problem.holiday_hours.items():
-        var = x.get(key)
-        if var is None:
-            continue
-        scaled = round(hours * _WEIGHT_SCALE)
-        terms.setdefault(key[2], []).append(scaled * _SHARE_SCALE * var)
-        for member, fraction in problem.holiday_split.get(key, {}).items():
-            terms.setdefault(member, []).append(-round(fraction * _SHARE_SCALE) * scaled * var)
-    band = round(problem.holiday_band * _WEIGHT_SCALE * _SHARE_SCALE)
-    total = sum(round(h * _WEIGHT_SCALE) for h in problem.holiday_hours.values()) * _SHARE_SCALE
-    excess = []
-    for user in sorted(set(terms) | set(problem.holiday_offset)):
-        offset = round(problem.holiday_offset.get(user, 0.0) * _WEIGHT_SCALE * _SHARE_SCALE)
-        bound = abs(offset) + total + 1
-        dev = model.NewIntVar(-bound, bound, f"holiday_dev_{user}")
-        model.Add(dev == offset + sum(terms.get(user, [])))
-        over = model.NewIntVar(0, bound // _SHARE_SCALE + 1, f"holiday_excess_{user}")
-        model.Add(over * _SHARE_SCALE >= dev - band)
-        model.Add(over * _SHARE_SCALE >= -dev - band)
-        excess.append(over)
-    return excess
 
 
 def _complete_hint(model: cp_model.CpModel, values: dict, worst: cp_model.IntVar) -> int | None:
