@@ -7,8 +7,8 @@ retries ran out are finished by the leader's repair sweep (FIREWATCH_SWEEP_SECON
 the page's own retry job.
 
 A step DM that fails after the client's retries (which cover 429 and every 5xx) is retried by the page's retry
-job before the step times out (`bot.paging.flows.retry_delay`). A DM still lost would be counted as `lost`, with
-the failure recorded on the page.
+job before the step times out (`bot.paging.flows.retry_delay`). A DM whose retry fails too is counted as `lost`,
+and its failure must be recorded on the page (never silent).
 """
 
 from __future__ import annotations
