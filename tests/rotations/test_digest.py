@@ -31,8 +31,9 @@ def test_digest_lists_the_week_and_overdue_public_followups_only(harness_factory
     h.command(f"followup Add an alert on checkout 5xx ratio <@{BOB}>", channel=public)
     hidden = h.declare("sev2 Card data exposure")
     h.command("followup Rotate the leaked signing key", channel=hidden)
+    # Generous: on a loaded CI machine two declares and two follow-ups can take a while to be posted.
     h.fake.wait_for(lambda f: sum("Follow-up #" in (c.params.get("text") or "")
-                                  for c in f.calls_to("chat.postMessage")) >= 2)
+                                  for c in f.calls_to("chat.postMessage")) >= 2, timeout=45)
     with h.ctx.session() as s:
         secret = s.exec(select(Incident).where(Incident.channel_id == hidden)).one()
         secret.private = True
