@@ -62,7 +62,7 @@ class LivePrometheus:
 @pytest.fixture
 def live_prometheus(tmp_path):
     if not shutil.which(PROMETHEUS):
-        pytest.skip("prometheus is not installed (Debian package `prometheus`; .ci/run installs it)")
+        pytest.fail("prometheus is not installed (Debian package `prometheus`; .ci/run installs it)")
     checkout = Checkout()
     registry = CollectorRegistry()
     registry.register(checkout)
